@@ -1,0 +1,6 @@
+// Package diff compares two filesystem Trees (a base image and an image
+// derived from it) and reports what the derived layers changed: files added,
+// removed, modified, changed in metadata only or changed in type; packages
+// added, removed, upgraded or downgraded; the size impact per area; and which
+// layers an update from one image to the other must download.
+package diff
