@@ -1,0 +1,75 @@
+package layer
+
+import (
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Store keeps the content of selected files (package databases) by digest,
+// so that a cached layer index does not need its layer read again to answer
+// questions about them. It is a directory of files named by sha256.
+type Store struct {
+	dir string
+}
+
+// NewStore returns a Store in dir, creating the directory if needed.
+func NewStore(dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating content store: %w", err)
+	}
+	return &Store{dir: dir}, nil
+}
+
+// Has reports whether the store holds content with digest d.
+func (s *Store) Has(d Digest) bool {
+	_, err := os.Stat(s.path(d))
+	return err == nil
+}
+
+// Open opens the content with digest d.
+func (s *Store) Open(d Digest) (*os.File, error) {
+	f, err := os.Open(s.path(d))
+	if err != nil {
+		return nil, fmt.Errorf("content %s: %w", d, err)
+	}
+	return f, nil
+}
+
+func (s *Store) path(d Digest) string { return filepath.Join(s.dir, hex.EncodeToString(d[:])) }
+
+// pendingBlob is content being written; commit names it by its digest.
+type pendingBlob struct {
+	*os.File
+	s    *Store
+	done bool
+}
+
+func (s *Store) create() (*pendingBlob, error) {
+	f, err := os.CreateTemp(s.dir, ".tmp-*")
+	if err != nil {
+		return nil, fmt.Errorf("content store: %w", err)
+	}
+	return &pendingBlob{File: f, s: s}, nil
+}
+
+func (p *pendingBlob) commit(d Digest) error {
+	if err := p.Close(); err != nil {
+		return fmt.Errorf("content store: %w", err)
+	}
+	if err := os.Rename(p.Name(), p.s.path(d)); err != nil {
+		return fmt.Errorf("content store: %w", err)
+	}
+	p.done = true
+	return nil
+}
+
+// abort removes the temporary file unless commit succeeded.
+func (p *pendingBlob) abort() {
+	if p.done {
+		return
+	}
+	p.Close()
+	os.Remove(p.Name())
+}

@@ -1,0 +1,354 @@
+package layer
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// Node is one path of a Tree.
+type Node struct {
+	Metadata
+	Name   string
+	Parent *Node
+	// Layer is the index of the layer that last wrote this node, or -1 for
+	// nodes of a rootfs directory.
+	Layer int
+	// Offset is where the content starts in that layer's uncompressed stream
+	// (-1 when unknown).
+	Offset int64
+	// Inode groups hardlinks: nodes with the same non-zero Inode are one file.
+	Inode uint64
+	// Implicit marks a directory that no layer declared: a layer had entries
+	// below it without an entry for the directory itself.
+	Implicit bool
+	// MountPoint marks a path of a rootfs where another filesystem was
+	// mounted; its contents were not read.
+	MountPoint bool
+
+	children map[string]*Node
+}
+
+// Path returns the node's clean relative path ("" for the root).
+func (n *Node) Path() string {
+	if n.Parent == nil {
+		return ""
+	}
+	var parts []string
+	for c := n; c.Parent != nil; c = c.Parent {
+		parts = append(parts, c.Name)
+	}
+	slices.Reverse(parts)
+	return strings.Join(parts, "/")
+}
+
+// Child returns the child called name, or nil.
+func (n *Node) Child(name string) *Node { return n.children[name] }
+
+// Children returns the node's children sorted by name.
+func (n *Node) Children() []*Node {
+	names := slices.Sorted(maps.Keys(n.children))
+	out := make([]*Node, len(names))
+	for i, name := range names {
+		out[i] = n.children[name]
+	}
+	return out
+}
+
+// NumChildren returns the number of children.
+func (n *Node) NumChildren() int { return len(n.children) }
+
+func (n *Node) addChild(c *Node) {
+	if n.children == nil {
+		n.children = make(map[string]*Node)
+	}
+	c.Parent = n
+	n.children[c.Name] = c
+}
+
+// Tree is the merged filesystem of an image's layers, or of a directory.
+type Tree struct {
+	Root      *Node
+	nextInode uint64
+	// content opens the bytes of a regular file node, when they can be had.
+	content func(*Node) (io.ReadCloser, error)
+}
+
+// NewTree returns a Tree holding only an empty root directory.
+func NewTree() *Tree {
+	return &Tree{Root: &Node{Metadata: Metadata{Type: TypeDir, Mode: 0o755}, Layer: -1, Offset: -1, Implicit: true}}
+}
+
+// Lookup returns the node at the clean path p without following symlinks,
+// or nil.
+func (t *Tree) Lookup(p string) *Node {
+	n := t.Root
+	if p == "" {
+		return n
+	}
+	for part := range strings.SplitSeq(p, "/") {
+		if n = n.children[part]; n == nil {
+			return nil
+		}
+	}
+	return n
+}
+
+// Walk yields every node with its path, parents before children, siblings
+// in name order.
+func (t *Tree) Walk() iter.Seq2[string, *Node] {
+	return func(yield func(string, *Node) bool) {
+		var visit func(p string, n *Node) bool
+		visit = func(p string, n *Node) bool {
+			if !yield(p, n) {
+				return false
+			}
+			for _, c := range n.Children() {
+				if !visit(join(p, c.Name), c) {
+					return false
+				}
+			}
+			return true
+		}
+		visit("", t.Root)
+	}
+}
+
+// Len returns the number of nodes, the root included.
+func (t *Tree) Len() int {
+	var count func(*Node) int
+	count = func(n *Node) int {
+		c := 1
+		for _, ch := range n.children {
+			c += count(ch)
+		}
+		return c
+	}
+	return count(t.Root)
+}
+
+const maxSymlinkHops = 40
+
+var (
+	errNotFound = errors.New("no such file or directory")
+	errNotDir   = errors.New("not a directory")
+	errLoop     = errors.New("too many levels of symbolic links")
+)
+
+// resolve walks the clean path p from the root. Symlinks met on the way are
+// followed as a chroot would: absolute targets and ".." never leave the root.
+// The final component is followed only when followFinal is set. stop, when
+// not nil, is called with each literal prefix of p before it is entered (as
+// long as no symlink was followed); returning true ends the walk with
+// (nil, nil).
+func (t *Tree) resolve(p string, followFinal bool, stop func(prefix string, n *Node) bool) (*Node, error) {
+	parts := strings.Split(p, "/")
+	if p == "" {
+		parts = nil
+	}
+	stack := []*Node{t.Root}
+	hops := 0
+	literal, followed := "", false
+	for len(parts) > 0 {
+		part := parts[0]
+		parts = parts[1:]
+		cur := stack[len(stack)-1]
+		switch part {
+		case "", ".":
+			continue
+		case "..":
+			if len(stack) > 1 {
+				stack = stack[:len(stack)-1]
+			}
+			followed = true
+			continue
+		}
+		if cur.Type != TypeDir {
+			return nil, errNotDir
+		}
+		next := cur.children[part]
+		if !followed {
+			literal = join(literal, part)
+			if stop != nil && stop(literal, next) {
+				return nil, nil
+			}
+		}
+		if next == nil {
+			return nil, errNotFound
+		}
+		if next.Type == TypeSymlink && (len(parts) > 0 || followFinal) {
+			if hops++; hops > maxSymlinkHops {
+				return nil, errLoop
+			}
+			followed = true
+			target := next.Linkname
+			if strings.HasPrefix(target, "/") {
+				stack = stack[:1]
+			}
+			parts = append(strings.Split(target, "/"), parts...)
+			continue
+		}
+		stack = append(stack, next)
+	}
+	return stack[len(stack)-1], nil
+}
+
+// Resolve returns the node at the clean path p, following symlinks in every
+// component, the last one included, without ever leaving the root.
+func (t *Tree) Resolve(p string) (*Node, error) {
+	return t.resolve(p, true, nil)
+}
+
+// Apply merges one layer's index on top of the tree, as a container runtime
+// extracting the layer would: whiteouts first (they hide only what lower
+// layers provided), then the entries in tar order. layer is the layer's
+// position in the image, recorded in the nodes it writes.
+func (t *Tree) Apply(idx *Index, layer int) error {
+	// Directories this layer declares: a whiteout below one that replaces a
+	// lower symlink applies to the new directory, not through the symlink.
+	declared := make(map[string]bool)
+	for i := range idx.Entries {
+		if e := &idx.Entries[i]; e.Whiteout == NoWhiteout && e.Type == TypeDir {
+			declared[e.Path] = true
+		}
+	}
+	stop := func(prefix string, n *Node) bool {
+		return declared[prefix] && n != nil && n.Type != TypeDir
+	}
+	for i := range idx.Entries {
+		e := &idx.Entries[i]
+		if e.Whiteout != NoWhiteout {
+			if err := t.applyWhiteout(e, stop); err != nil {
+				return fmt.Errorf("whiteout for %s: %w", Abs(e.Path), err)
+			}
+		}
+	}
+	for i := range idx.Entries {
+		e := &idx.Entries[i]
+		if e.Whiteout != NoWhiteout {
+			continue
+		}
+		if err := t.applyEntry(e, layer); err != nil {
+			return fmt.Errorf("%s: %w", Abs(e.Path), err)
+		}
+	}
+	return nil
+}
+
+func (t *Tree) applyWhiteout(e *Entry, stop func(string, *Node) bool) error {
+	if e.Whiteout == WhiteoutOpaque {
+		dir, err := t.resolve(e.Path, true, stop)
+		if dir == nil || errors.Is(err, errNotFound) || errors.Is(err, errNotDir) {
+			return nil // nothing below to hide
+		}
+		if err != nil {
+			return err
+		}
+		if dir.Type == TypeDir {
+			dir.children = nil
+		}
+		return nil
+	}
+	if e.Path == "" {
+		return fmt.Errorf("whiteout of the root directory")
+	}
+	dirPath, name := split(e.Path)
+	dir, err := t.resolve(dirPath, true, stop)
+	if dir == nil || errors.Is(err, errNotFound) || errors.Is(err, errNotDir) {
+		return nil // a whiteout for something that does not exist is harmless
+	}
+	if err != nil {
+		return err
+	}
+	delete(dir.children, name)
+	return nil
+}
+
+func (t *Tree) applyEntry(e *Entry, layer int) error {
+	if e.Path == "" {
+		if e.Type != TypeDir || e.Hardlink != "" {
+			return fmt.Errorf("the root must be a directory, layer has a %s", e.Type)
+		}
+		t.Root.Metadata = e.Metadata
+		t.Root.Layer, t.Root.Offset, t.Root.Implicit = layer, e.Offset, false
+		return nil
+	}
+	dirPath, name := split(e.Path)
+	dir, err := t.mkdirAll(dirPath, layer)
+	if err != nil {
+		return err
+	}
+	n := &Node{Metadata: e.Metadata, Name: name, Layer: layer, Offset: e.Offset}
+	if e.Hardlink != "" {
+		target, err := t.resolve(e.Hardlink, false, nil)
+		if err != nil {
+			return fmt.Errorf("hardlink to %s: %w", Abs(e.Hardlink), err)
+		}
+		if target.Type == TypeDir {
+			return fmt.Errorf("hardlink to directory %s", Abs(e.Hardlink))
+		}
+		if target.Inode == 0 {
+			t.nextInode++
+			target.Inode = t.nextInode
+		}
+		n.Metadata, n.Layer, n.Offset, n.Inode = target.Metadata, target.Layer, target.Offset, target.Inode
+	}
+	if old := dir.children[name]; old != nil && old.Type == TypeDir && n.Type == TypeDir {
+		old.Metadata, old.Layer, old.Offset, old.Implicit = n.Metadata, layer, n.Offset, false
+		return nil
+	}
+	dir.addChild(n)
+	return nil
+}
+
+// mkdirAll resolves the directory p, creating missing directories as
+// implicit ones owned by the given layer.
+func (t *Tree) mkdirAll(p string, layer int) (*Node, error) {
+	for {
+		n, err := t.resolve(p, true, nil)
+		if err == nil {
+			if n.Type != TypeDir {
+				return nil, fmt.Errorf("parent %s: %w", Abs(p), errNotDir)
+			}
+			return n, nil
+		}
+		if !errors.Is(err, errNotFound) {
+			return nil, fmt.Errorf("parent %s: %w", Abs(p), err)
+		}
+		// Create the first missing component, then try again: the path
+		// may run through symlinks, so components are not simply appended.
+		if err := t.mkdirFirstMissing(p, layer); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func (t *Tree) mkdirFirstMissing(p string, layer int) error {
+	prefix := ""
+	for part := range strings.SplitSeq(p, "/") {
+		prefix = join(prefix, part)
+		n, err := t.resolve(prefix, true, nil)
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, errNotFound) {
+			return fmt.Errorf("parent %s: %w", Abs(prefix), err)
+		}
+		parentPath, name := split(prefix)
+		parent, perr := t.resolve(parentPath, true, nil)
+		if perr != nil {
+			return fmt.Errorf("parent %s: %w", Abs(parentPath), perr)
+		}
+		if n = parent.children[name]; n != nil {
+			// A dangling symlink: creating through it would need its target.
+			return fmt.Errorf("parent %s is a symlink to missing %s", Abs(prefix), n.Linkname)
+		}
+		parent.addChild(&Node{Metadata: Metadata{Type: TypeDir, Mode: 0o755}, Name: name, Layer: layer, Offset: -1, Implicit: true})
+		return nil
+	}
+	return fmt.Errorf("parent %s: cannot be created", Abs(p))
+}

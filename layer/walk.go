@@ -1,0 +1,230 @@
+package layer
+
+import (
+	"archive/tar"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"sync"
+	"unicode/utf8"
+)
+
+// Index is everything oslayer needs to know about one layer without reading
+// it again: its entries in tar order, with content digests and offsets.
+type Index struct {
+	Entries []Entry
+	// Size is the length of the uncompressed layer stream.
+	Size int64
+}
+
+// Capture selects the regular files whose content is kept in a Store while a
+// layer is indexed (package databases, for instance).
+type Capture func(path string) bool
+
+const (
+	whiteoutPrefix = ".wh."
+	whiteoutMeta   = ".wh..wh."
+	whiteoutOpaque = ".wh..wh..opq"
+)
+
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+
+// IndexTar reads an uncompressed tar stream to its end and indexes it. Every
+// regular file's content is hashed; files selected by capture are also
+// written to store. Errors name the offending entry.
+func IndexTar(r io.Reader, capture Capture, store *Store) (*Index, error) {
+	cr := &countingReader{r: r}
+	tr := tar.NewReader(cr)
+	bufp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bufp)
+	idx := &Index{}
+	for {
+		pos := cr.n
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading tar header after offset %d: %w", pos, err)
+		}
+		e, skip, err := entryFromHeader(hdr)
+		if err != nil {
+			return nil, fmt.Errorf("entry %q: %w", hdr.Name, err)
+		}
+		if skip {
+			continue
+		}
+		e.Offset = cr.n
+		if isSparse(hdr) {
+			e.Offset = -1
+		}
+		if e.Type == TypeRegular && e.Hardlink == "" && e.Whiteout == NoWhiteout {
+			if err := hashContent(&e, tr, *bufp, capture, store); err != nil {
+				return nil, fmt.Errorf("entry %q: %w", hdr.Name, err)
+			}
+		}
+		idx.Entries = append(idx.Entries, e)
+	}
+	// Read the end-of-archive padding so Size is the whole stream.
+	if _, err := io.CopyBuffer(io.Discard, cr, *bufp); err != nil {
+		return nil, fmt.Errorf("reading end of tar stream: %w", err)
+	}
+	idx.Size = cr.n
+	return idx, nil
+}
+
+func hashContent(e *Entry, r io.Reader, buf []byte, capture Capture, store *Store) error {
+	h := sha256.New()
+	var w io.Writer = h
+	var pending *pendingBlob
+	if capture != nil && store != nil && capture(e.Path) {
+		var err error
+		if pending, err = store.create(); err != nil {
+			return err
+		}
+		defer pending.abort()
+		w = io.MultiWriter(h, pending)
+	}
+	n, err := io.CopyBuffer(w, r, buf)
+	if err != nil {
+		return fmt.Errorf("reading content: %w", err)
+	}
+	if n != e.Size {
+		return fmt.Errorf("content is %d bytes, header says %d", n, e.Size)
+	}
+	h.Sum(e.Digest[:0])
+	if pending != nil {
+		return pending.commit(e.Digest)
+	}
+	return nil
+}
+
+// entryFromHeader normalises a tar header. skip is true for entries that
+// carry no filesystem object (AUFS metadata such as .wh..wh.plnk).
+func entryFromHeader(hdr *tar.Header) (e Entry, skip bool, err error) {
+	p, err := CleanPath(hdr.Name)
+	if err != nil {
+		return e, false, err
+	}
+	dir, base := split(p)
+	if strings.HasPrefix(base, whiteoutPrefix) {
+		switch {
+		case base == whiteoutOpaque:
+			return Entry{Path: dir, Whiteout: WhiteoutOpaque}, false, nil
+		case strings.HasPrefix(base, whiteoutMeta):
+			return e, true, nil
+		}
+		name := strings.TrimPrefix(base, whiteoutPrefix)
+		if name == "" || name == "." || name == ".." {
+			return e, false, fmt.Errorf("whiteout names no file")
+		}
+		return Entry{Path: join(dir, name), Whiteout: WhiteoutFile}, false, nil
+	}
+	e.Path = p
+	e.Mode = uint32(hdr.Mode) & 0o7777
+	e.UID, e.GID = hdr.Uid, hdr.Gid
+	e.ModTime = hdr.ModTime.UnixNano()
+	e.Xattrs, err = xattrs(hdr)
+	if err != nil {
+		return e, false, err
+	}
+	switch hdr.Typeflag {
+	case tar.TypeReg, tar.TypeRegA, tar.TypeCont, tar.TypeGNUSparse:
+		e.Type = TypeRegular
+		if hdr.Size < 0 {
+			return e, false, fmt.Errorf("negative size %d", hdr.Size)
+		}
+		e.Size = hdr.Size
+	case tar.TypeLink:
+		if e.Hardlink, err = CleanPath(hdr.Linkname); err != nil {
+			return e, false, fmt.Errorf("hardlink target: %w", err)
+		}
+		if e.Hardlink == "" {
+			return e, false, fmt.Errorf("hardlink to the root directory")
+		}
+		e.Type = TypeRegular // until the target is known
+	case tar.TypeSymlink:
+		e.Type = TypeSymlink
+		if !utf8.ValidString(hdr.Linkname) {
+			return e, false, fmt.Errorf("symlink target %q is not valid UTF-8", hdr.Linkname)
+		}
+		e.Linkname = hdr.Linkname
+	case tar.TypeDir:
+		e.Type = TypeDir
+	case tar.TypeChar:
+		e.Type = TypeChar
+		e.Devmajor, e.Devminor = hdr.Devmajor, hdr.Devminor
+	case tar.TypeBlock:
+		e.Type = TypeBlock
+		e.Devmajor, e.Devminor = hdr.Devmajor, hdr.Devminor
+	case tar.TypeFifo:
+		e.Type = TypeFIFO
+	default:
+		return e, false, fmt.Errorf("unsupported tar entry type %q", hdr.Typeflag)
+	}
+	return e, false, nil
+}
+
+func isSparse(hdr *tar.Header) bool {
+	if hdr.Typeflag == tar.TypeGNUSparse {
+		return true
+	}
+	for k := range hdr.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return true
+		}
+	}
+	return false
+}
+
+const (
+	paxSchilyXattr     = "SCHILY.xattr."
+	paxLibarchiveXattr = "LIBARCHIVE.xattr."
+)
+
+// xattrs collects extended attributes from PAX records, in both the
+// SCHILY form (GNU tar, Go, containers/storage) and libarchive's
+// URL-encoded name / base64 value form.
+func xattrs(hdr *tar.Header) (map[string]string, error) {
+	var out map[string]string
+	set := func(k, v string) {
+		if out == nil {
+			out = make(map[string]string)
+		}
+		out[k] = v
+	}
+	for k, v := range hdr.PAXRecords {
+		switch {
+		case strings.HasPrefix(k, paxSchilyXattr):
+			set(strings.TrimPrefix(k, paxSchilyXattr), v)
+		case strings.HasPrefix(k, paxLibarchiveXattr):
+			name, err := url.PathUnescape(strings.TrimPrefix(k, paxLibarchiveXattr))
+			if err != nil {
+				return nil, fmt.Errorf("xattr record %q: %w", k, err)
+			}
+			val, err := base64.StdEncoding.DecodeString(v)
+			if err != nil {
+				val, err = base64.RawStdEncoding.DecodeString(v)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("xattr record %q: %w", k, err)
+			}
+			set(name, string(val))
+		}
+	}
+	return out, nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
