@@ -391,7 +391,9 @@ func TestCaptureAndTreeFS(t *testing.T) {
 	}
 }
 
-func errorsIsNotExist(err error) bool { return err != nil && strings.Contains(err.Error(), fs.ErrNotExist.Error()) }
+func errorsIsNotExist(err error) bool {
+	return err != nil && strings.Contains(err.Error(), fs.ErrNotExist.Error())
+}
 
 func TestCleanPath(t *testing.T) {
 	for in, want := range map[string]string{
