@@ -57,3 +57,9 @@ func join(dir, name string) string {
 
 // Abs returns the absolute form of a clean path, as users see it: "/usr/bin/ls".
 func Abs(p string) string { return "/" + p }
+
+// isClean reports whether p is already in CleanPath's canonical form.
+func isClean(p string) bool {
+	c, err := CleanPath(p)
+	return err == nil && c == p
+}

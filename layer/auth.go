@@ -1,0 +1,120 @@
+package layer
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/docker/cli/cli/config"
+	"github.com/docker/cli/cli/config/configfile"
+	"github.com/google/go-containerregistry/pkg/authn"
+)
+
+// Keychain finds registry credentials where podman, skopeo and docker keep
+// them, in podman's order: $REGISTRY_AUTH_FILE, then
+// $XDG_RUNTIME_DIR/containers/auth.json, then
+// $XDG_CONFIG_HOME/containers/auth.json (~/.config by default), then
+// $DOCKER_CONFIG/config.json (~/.docker by default). Each file is asked for
+// the repository ("quay.io/org/repo"), its namespaces, then the registry;
+// the first file that knows an entry wins. Credential helpers named in a
+// file (credHelpers, credsStore) are used as docker does.
+type Keychain struct{}
+
+var _ authn.ContextKeychain = Keychain{}
+
+// AuthFiles returns the credential files Keychain reads, in order, whether
+// they exist or not.
+func AuthFiles() []string {
+	var files []string
+	if f := os.Getenv("REGISTRY_AUTH_FILE"); f != "" {
+		files = append(files, f)
+	}
+	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
+		files = append(files, filepath.Join(d, "containers", "auth.json"))
+	}
+	home, _ := os.UserHomeDir()
+	if d := os.Getenv("XDG_CONFIG_HOME"); d != "" {
+		files = append(files, filepath.Join(d, "containers", "auth.json"))
+	} else if home != "" {
+		files = append(files, filepath.Join(home, ".config", "containers", "auth.json"))
+	}
+	if d := os.Getenv("DOCKER_CONFIG"); d != "" {
+		files = append(files, filepath.Join(d, "config.json"))
+	} else if home != "" {
+		files = append(files, filepath.Join(home, ".docker", "config.json"))
+	}
+	return files
+}
+
+// Resolve implements authn.Keychain.
+func (k Keychain) Resolve(target authn.Resource) (authn.Authenticator, error) {
+	return k.ResolveContext(context.Background(), target)
+}
+
+// ResolveContext implements authn.ContextKeychain.
+func (Keychain) ResolveContext(_ context.Context, target authn.Resource) (authn.Authenticator, error) {
+	keys := authKeys(target)
+	for _, file := range AuthFiles() {
+		cf, err := loadAuthFile(file)
+		if err != nil {
+			return nil, err
+		}
+		if cf == nil {
+			continue
+		}
+		for _, key := range keys {
+			ac, err := cf.GetAuthConfig(key)
+			if err != nil {
+				return nil, fmt.Errorf("credentials for %s from %s: %w", key, file, err)
+			}
+			if ac.Username == "" && ac.Password == "" && ac.Auth == "" && ac.IdentityToken == "" && ac.RegistryToken == "" {
+				continue
+			}
+			return authn.FromConfig(authn.AuthConfig{
+				Username:      ac.Username,
+				Password:      ac.Password,
+				Auth:          ac.Auth,
+				IdentityToken: ac.IdentityToken,
+				RegistryToken: ac.RegistryToken,
+			}), nil
+		}
+	}
+	return authn.Anonymous, nil
+}
+
+// authKeys lists the keys to look up for a target, most specific first:
+// "quay.io/org/repo", "quay.io/org", "quay.io". Docker Hub is also known
+// under its legacy key.
+func authKeys(target authn.Resource) []string {
+	reg := target.RegistryStr()
+	var keys []string
+	if repo := target.String(); strings.HasPrefix(repo, reg+"/") {
+		for p := repo; p != reg; p = p[:strings.LastIndexByte(p, '/')] {
+			keys = append(keys, p)
+		}
+	}
+	keys = append(keys, reg)
+	if reg == "index.docker.io" || reg == "docker.io" {
+		keys = append(keys, authn.DefaultAuthKey)
+	}
+	return keys
+}
+
+func loadAuthFile(file string) (*configfile.ConfigFile, error) {
+	f, err := os.Open(file)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading credentials: %w", err)
+	}
+	defer f.Close()
+	cf, err := config.LoadFromReader(f)
+	if err != nil {
+		return nil, fmt.Errorf("reading credentials from %s: %w", file, err)
+	}
+	cf.Filename = file
+	return cf, nil
+}

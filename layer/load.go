@@ -1,0 +1,246 @@
+package layer
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"runtime"
+	"sync"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/oslayer/oslayer/layer/pkgdb"
+)
+
+// Loader turns image layers into indexes and trees. It reads each distinct
+// layer (by diff_id) at most once per process, and at most once per machine
+// when it has a Cache.
+type Loader struct {
+	cache *Cache
+	store *Store
+	// Jobs bounds how many layers are read at once (GOMAXPROCS when 0).
+	Jobs int
+	// Progress, when set, is told about each layer as it is read.
+	Progress func(img *Image, layer int, cached bool)
+
+	mu    sync.Mutex
+	memo  map[v1.Hash]*memoEntry
+	owned string // a temporary store directory to remove on Close
+}
+
+type memoEntry struct {
+	done chan struct{}
+	idx  *Index
+	err  error
+}
+
+// capture selects the files whose content indexes keep: package databases.
+func capture(p string) bool { return pkgdb.IsDatabaseFile(p) }
+
+// NewLoader returns a Loader using cache, or, when cache is nil, a private
+// temporary store that Close removes.
+func NewLoader(cache *Cache) (*Loader, error) {
+	l := &Loader{cache: cache, memo: map[v1.Hash]*memoEntry{}}
+	if cache != nil {
+		l.store = cache.Store()
+		return l, nil
+	}
+	dir, err := os.MkdirTemp("", "oslayer-content-")
+	if err != nil {
+		return nil, fmt.Errorf("creating temporary store: %w", err)
+	}
+	l.owned = dir
+	l.store, err = NewStore(dir)
+	return l, err
+}
+
+// Close removes temporary files.
+func (l *Loader) Close() error {
+	if l.owned != "" {
+		return os.RemoveAll(l.owned)
+	}
+	return nil
+}
+
+// Index returns the index of layer i (0-based) of img.
+func (l *Loader) Index(ctx context.Context, img *Image, i int) (*Index, error) {
+	info := img.Layers[i]
+	l.mu.Lock()
+	m, ok := l.memo[info.DiffID]
+	if !ok {
+		m = &memoEntry{done: make(chan struct{})}
+		l.memo[info.DiffID] = m
+	}
+	l.mu.Unlock()
+	if ok {
+		select {
+		case <-m.done:
+			return m.idx, m.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	m.idx, m.err = l.load(ctx, img, i)
+	close(m.done)
+	return m.idx, m.err
+}
+
+func (l *Loader) load(ctx context.Context, img *Image, i int) (*Index, error) {
+	info := img.Layers[i]
+	if l.cache != nil {
+		if idx := l.cache.Get(info.DiffID); idx != nil {
+			if l.Progress != nil {
+				l.Progress(img, i, true)
+			}
+			return idx, nil
+		}
+	}
+	if l.Progress != nil {
+		l.Progress(img, i, false)
+	}
+	idx, err := l.read(ctx, info)
+	if err != nil {
+		return nil, layerError(img, i, err)
+	}
+	if l.cache != nil {
+		if err := l.cache.Put(info.DiffID, idx, keptDigests(idx)); err != nil {
+			return nil, err
+		}
+	}
+	return idx, nil
+}
+
+func layerError(img *Image, i int, err error) error {
+	return fmt.Errorf("%s: layer %d/%d %s: %w", img.Ref, i+1, len(img.Layers), img.Layers[i].Digest, err)
+}
+
+// read streams one layer blob: the blob digest and the diff_id are checked
+// while the tar is indexed, decompression running ahead on its own core.
+func (l *Loader) read(ctx context.Context, info LayerInfo) (*Index, error) {
+	rc, err := info.layer.Compressed()
+	if err != nil {
+		return nil, fmt.Errorf("opening blob: %w", err)
+	}
+	defer rc.Close()
+	blobHash := sha256.New()
+	blob := &countingReader{r: io.TeeReader(ctxReader{ctx, rc}, blobHash)}
+	zr, err := decompress(blob)
+	if err != nil {
+		return nil, err
+	}
+	defer zr.Close()
+	ra := newReadAhead(zr)
+	defer ra.Close()
+	diffHash := sha256.New()
+	idx, err := IndexTar(io.TeeReader(ra, diffHash), capture, l.store)
+	if err == nil {
+		// Trailing bytes after the tar's end (or a truncated compressed
+		// stream) are read here, so that both digests cover everything.
+		if _, err = io.Copy(diffHash, ra); err != nil {
+			err = fmt.Errorf("reading end of layer: %w", err)
+		}
+	}
+	// The whole blob is hashed even after a failure: a damaged blob is best
+	// reported as what it is, not as the decompressor's complaint.
+	if _, cerr := io.Copy(blobHash, ctxReader{ctx, rc}); cerr != nil && err == nil {
+		err = fmt.Errorf("reading blob: %w", cerr)
+	}
+	if derr := checkDigest("blob digest", info.Digest, blobHash); derr != nil {
+		if err != nil {
+			return nil, fmt.Errorf("%w (%v)", derr, err)
+		}
+		return nil, derr
+	}
+	if err != nil {
+		return nil, err
+	}
+	if info.Size > 0 && blob.n != info.Size {
+		return nil, fmt.Errorf("blob is %d bytes, the manifest says %d", blob.n, info.Size)
+	}
+	if err := checkDigest("diff_id", info.DiffID, diffHash); err != nil {
+		return nil, err
+	}
+	return idx, nil
+}
+
+func checkDigest(what string, want v1.Hash, h hash.Hash) error {
+	if want.Algorithm != "sha256" {
+		return fmt.Errorf("%s %s: unsupported digest algorithm", what, want)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != want.Hex {
+		return fmt.Errorf("%s mismatch: expected %s, content hashes to sha256:%s", what, want, got)
+	}
+	return nil
+}
+
+func keptDigests(idx *Index) []Digest {
+	var out []Digest
+	for i := range idx.Entries {
+		e := &idx.Entries[i]
+		if e.Whiteout == NoWhiteout && e.Type == TypeRegular && e.Hardlink == "" && capture(e.Path) {
+			out = append(out, e.Digest)
+		}
+	}
+	return out
+}
+
+// Indexes returns the indexes of the first n layers of img, reading up to
+// Jobs layers at once.
+func (l *Loader) Indexes(ctx context.Context, img *Image, n int) ([]*Index, error) {
+	out := make([]*Index, n)
+	g, ctx := errgroup.WithContext(ctx)
+	jobs := l.Jobs
+	if jobs <= 0 {
+		jobs = runtime.GOMAXPROCS(0)
+	}
+	g.SetLimit(jobs)
+	for i := range n {
+		g.Go(func() error {
+			idx, err := l.Index(ctx, img, i)
+			out[i] = idx
+			return err
+		})
+	}
+	return out, g.Wait()
+}
+
+// Tree merges the first n layers of img into a Tree. Regular files the
+// indexes kept (package databases) can be read through Tree.FS.
+func (l *Loader) Tree(ctx context.Context, img *Image, n int) (*Tree, error) {
+	idxs, err := l.Indexes(ctx, img, n)
+	if err != nil {
+		return nil, err
+	}
+	t := NewTree()
+	for i, idx := range idxs {
+		if err := t.Apply(idx, i); err != nil {
+			return nil, layerError(img, i, err)
+		}
+	}
+	store := l.store
+	t.content = func(n *Node) (io.ReadCloser, error) {
+		if !store.Has(n.Digest) {
+			return nil, ErrNoContent
+		}
+		return store.Open(n.Digest)
+	}
+	return t, nil
+}
+
+// ctxReader stops a long read when its context is cancelled.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
