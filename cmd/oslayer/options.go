@@ -1,0 +1,76 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/spf13/cobra"
+
+	"github.com/oslayer/oslayer/layer"
+)
+
+// imageOptions are the flags of every command that reads images.
+type imageOptions struct {
+	// tlsVerify false allows plain HTTP and unverified TLS registries.
+	tlsVerify bool
+	// noCache reads every layer afresh and leaves no cache behind.
+	noCache bool
+	// platform picks an image from a multi-platform index (os/arch[/variant]).
+	platform string
+}
+
+func (o *imageOptions) addFlags(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&o.tlsVerify, "tls-verify", true, "require HTTPS and verify certificates when talking to registries")
+	cmd.Flags().BoolVar(&o.noCache, "no-cache", false, "do not read or write the layer index cache")
+	cmd.Flags().StringVar(&o.platform, "platform", "", "platform to pick from multi-platform images, as os/arch[/variant] (default linux/<this machine's arch>)")
+}
+
+func (o *imageOptions) layerOptions() (layer.Options, error) {
+	opts := layer.Options{Insecure: !o.tlsVerify}
+	if o.platform != "" {
+		parts := strings.Split(o.platform, "/")
+		if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
+			return opts, &exitError{code: 2, msg: fmt.Sprintf("--platform %q: want os/arch[/variant]", o.platform)}
+		}
+		opts.Platform = v1.Platform{OS: parts[0], Architecture: parts[1]}
+		if len(parts) == 3 {
+			opts.Platform.Variant = parts[2]
+		}
+	}
+	return opts, nil
+}
+
+// loader returns a layer loader with the user's cache (unless --no-cache),
+// reporting uncached layers on stderr when it is a terminal.
+func (o *imageOptions) loader() (*layer.Loader, error) {
+	var cache *layer.Cache
+	if !o.noCache {
+		dir, err := layer.DefaultCacheDir()
+		if err != nil {
+			return nil, err
+		}
+		if cache, err = layer.OpenCache(dir); err != nil {
+			return nil, err
+		}
+	}
+	l, err := layer.NewLoader(cache)
+	if err != nil {
+		return nil, err
+	}
+	if isTerminal(os.Stderr) {
+		l.Progress = func(img *layer.Image, i int, cached bool) {
+			if !cached {
+				info := img.Layers[i]
+				fmt.Fprintf(os.Stderr, "reading %s layer %d/%d %s (%d bytes)\n", img.Ref, i+1, len(img.Layers), info.Digest, info.Size)
+			}
+		}
+	}
+	return l, nil
+}
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

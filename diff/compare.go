@@ -1,0 +1,120 @@
+package diff
+
+import (
+	"maps"
+	"slices"
+
+	"github.com/oslayer/oslayer/layer"
+)
+
+// CompareOptions tune Compare.
+type CompareOptions struct {
+	// IncludeMtime reports paths whose only difference is their mtime.
+	IncludeMtime bool
+}
+
+// Compare returns every path that differs between base and derived, each
+// once, parents before children. A directory that exists on one side only
+// is reported with everything below it. Mount points of a rootfs are not
+// compared.
+func Compare(base, derived *layer.Tree, opts CompareOptions) []Change {
+	c := &comparer{opts: opts}
+	c.dir("", base.Root, derived.Root)
+	return c.out
+}
+
+type comparer struct {
+	opts CompareOptions
+	out  []Change
+}
+
+func abs(p string) string {
+	if p == "" {
+		return "/"
+	}
+	return layer.Abs(p)
+}
+
+func (c *comparer) layerOf(n *layer.Node) int {
+	if n.Layer < 0 {
+		return 0
+	}
+	return n.Layer + 1
+}
+
+// dir compares two directories' metadata, then their children.
+func (c *comparer) dir(p string, a, b *layer.Node) {
+	if d := metadataDetails(a, b, c.opts.IncludeMtime); len(d) > 0 {
+		c.out = append(c.out, Change{Path: abs(p), Kind: Metadata, Type: b.Type.String(), Details: d,
+			Layer: c.layerOf(b), Old: attrsOf(a), New: attrsOf(b)})
+	}
+	names := map[string]bool{}
+	for _, ch := range a.Children() {
+		names[ch.Name] = true
+	}
+	for _, ch := range b.Children() {
+		names[ch.Name] = true
+	}
+	for _, name := range slices.Sorted(maps.Keys(names)) {
+		cp := name
+		if p != "" {
+			cp = p + "/" + name
+		}
+		c.node(cp, a.Child(name), b.Child(name))
+	}
+}
+
+func (c *comparer) node(p string, a, b *layer.Node) {
+	switch {
+	case (a != nil && a.MountPoint) || (b != nil && b.MountPoint):
+		return // another filesystem, not image content
+	case a == nil:
+		c.all(p, b, Added)
+	case b == nil:
+		c.all(p, a, Removed)
+	case a.Type != b.Type:
+		c.out = append(c.out, Change{Path: abs(p), Kind: TypeChange, Type: b.Type.String(),
+			SizeDelta: b.Size - a.Size, Details: []string{"type " + a.Type.String() + " -> " + b.Type.String()},
+			Layer: c.layerOf(b), Old: attrsOf(a), New: attrsOf(b)})
+		if a.Type == layer.TypeDir {
+			c.children(p, a, Removed)
+		}
+		if b.Type == layer.TypeDir {
+			c.children(p, b, Added)
+		}
+	case a.Type == layer.TypeDir:
+		c.dir(p, a, b)
+	default:
+		content := contentDetails(a, b)
+		meta := metadataDetails(a, b, c.opts.IncludeMtime)
+		kind := Modified
+		if len(content) == 0 {
+			if len(meta) == 0 {
+				return
+			}
+			kind = Metadata
+		}
+		c.out = append(c.out, Change{Path: abs(p), Kind: kind, Type: b.Type.String(), SizeDelta: b.Size - a.Size,
+			Details: append(content, meta...), Layer: c.layerOf(b), Old: attrsOf(a), New: attrsOf(b)})
+	}
+}
+
+// all reports n and everything below it as added or removed.
+func (c *comparer) all(p string, n *layer.Node, kind Kind) {
+	ch := Change{Path: abs(p), Kind: kind, Type: n.Type.String()}
+	if kind == Added {
+		ch.SizeDelta, ch.New, ch.Layer = n.Size, attrsOf(n), c.layerOf(n)
+	} else {
+		ch.SizeDelta, ch.Old = -n.Size, attrsOf(n)
+	}
+	c.out = append(c.out, ch)
+	if n.Type == layer.TypeDir {
+		c.children(p, n, kind)
+	}
+}
+
+func (c *comparer) children(p string, n *layer.Node, kind Kind) {
+	for _, ch := range n.Children() {
+		c.all(p+"/"+ch.Name, ch, kind)
+	}
+}

@@ -1,0 +1,85 @@
+package diff
+
+import (
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/oslayer/oslayer/layer"
+	"github.com/oslayer/oslayer/layer/pkgdb"
+)
+
+// Owners maps absolute paths to the names of the packages that own them.
+type Owners map[string][]string
+
+// NewOwners indexes the files of every package in dbs. Package databases
+// record paths as the package shipped them ("/bin/ls"); on a merged-/usr
+// system that path reaches "/usr/bin/ls" through a symlink, so each path's
+// directory is also resolved inside tree and the file indexed under both.
+func NewOwners(tree *layer.Tree, dbs []*pkgdb.DB) Owners {
+	o := Owners{}
+	resolved := map[string]string{} // directory → canonical directory
+	canonical := func(dir string) string {
+		if c, ok := resolved[dir]; ok {
+			return c
+		}
+		c := dir
+		if n, err := tree.Resolve(strings.TrimPrefix(dir, "/")); err == nil {
+			c = "/" + n.Path()
+		}
+		resolved[dir] = c
+		return c
+	}
+	for _, db := range dbs {
+		for i := range db.Packages {
+			pkg := &db.Packages[i]
+			for _, f := range pkg.Files {
+				if f.IsGhost() {
+					continue
+				}
+				o.add(f.Path, pkg.Name)
+				dir, base := path.Split(f.Path)
+				if c := path.Join(canonical(path.Clean(dir)), base); c != f.Path {
+					o.add(c, pkg.Name)
+				}
+			}
+		}
+	}
+	return o
+}
+
+func (o Owners) add(p, name string) {
+	if !slices.Contains(o[p], name) {
+		o[p] = append(o[p], name)
+	}
+}
+
+// maxDirOwners: a directory listed by more packages than this is shared
+// infrastructure (dpkg lists every parent directory in every package) and
+// naming its owners says nothing.
+const maxDirOwners = 1
+
+// Of returns the owners of p, joined by ",", or "".
+func (o Owners) Of(p string, isDir bool) string {
+	names := o[p]
+	if len(names) == 0 || (isDir && len(names) > maxDirOwners) {
+		return ""
+	}
+	names = slices.Clone(names)
+	slices.Sort(names)
+	return strings.Join(names, ",")
+}
+
+// Attribute fills in Change.Package: base owners for changes to base
+// content, derived owners for added paths.
+func Attribute(changes []Change, base, derived Owners) {
+	for i := range changes {
+		c := &changes[i]
+		isDir := c.Type == layer.TypeDir.String()
+		if c.Kind == Added {
+			c.Package = derived.Of(c.Path, isDir)
+		} else {
+			c.Package = base.Of(c.Path, isDir)
+		}
+	}
+}

@@ -1,0 +1,194 @@
+package diff
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// WriteJSON writes the result as indented JSON (the documented contract).
+func WriteJSON(w io.Writer, r *Result) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// TextOptions tune WriteText.
+type TextOptions struct {
+	// All lists every path; otherwise a directory added or removed with
+	// more than CollapseAfter paths below it is shown as one line.
+	All bool
+}
+
+// CollapseAfter is how many paths below an added or removed directory the
+// text output shows before summing them up.
+const CollapseAfter = 5
+
+// WriteText writes the result for people: what was compared, package
+// changes, file changes, a summary per area and, if asked, the layers.
+func WriteText(w io.Writer, r *Result, opts TextOptions) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "base\t%s\t%s\n", r.Base, short(r.BaseDigest))
+	fmt.Fprintf(tw, "derived\t%s\t%s\n", r.Derived, short(r.DerivedDigest))
+	tw.Flush()
+	how := "base given as argument"
+	if r.BaseFrom != "argument" {
+		how = "base found from the " + r.BaseFrom
+	}
+	if r.Comparison == ComparedLayers {
+		fmt.Fprintf(w, "%s; the derived image adds %d layer%s (%s) to the base's %d\n", how,
+			r.Summary.DerivedLayers, plural(r.Summary.DerivedLayers), human(r.Summary.DerivedBytes, false), r.Summary.BaseLayers)
+	} else {
+		fmt.Fprintf(w, "%s; compared whole filesystems\n", how)
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+
+	fmt.Fprintf(w, "\nPackages: %s\n", packageCounts(r.Packages))
+	for _, p := range r.Packages {
+		switch p.Kind {
+		case PackageAdded:
+			row(tw, p.Kind, p.FullName(), p.To)
+		case PackageRemoved:
+			row(tw, p.Kind, p.FullName(), p.From)
+		default:
+			row(tw, p.Kind, p.FullName(), p.From+" -> "+p.To)
+		}
+	}
+	tw.Flush()
+
+	fmt.Fprintf(w, "\nFiles: %d change%s\n", len(r.Changes), plural(len(r.Changes)))
+	writeChanges(tw, r.Changes, opts)
+	tw.Flush()
+
+	fmt.Fprintf(w, "\nSummary\n")
+	fmt.Fprintf(tw, "  AREA\tADDED\tMODIFIED\tMETADATA\tTYPECHANGE\tREMOVED\tSIZE\n")
+	for _, a := range append(r.Summary.Areas, r.Summary.Total) {
+		if a.Changes() == 0 && a.Area != "total" {
+			continue
+		}
+		fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%d\t%d\t%s\n", a.Area, a.Added, a.Modified, a.Metadata, a.TypeChange, a.Removed, human(a.SizeDelta, true))
+	}
+	tw.Flush()
+
+	if r.Layers != nil {
+		writeLayers(w, tw, r.Layers)
+	}
+	return tw.Flush()
+}
+
+func writeChanges(tw *tabwriter.Writer, changes []Change, opts TextOptions) {
+	for i := 0; i < len(changes); i++ {
+		c := &changes[i]
+		detail := strings.Join(c.Details, ", ")
+		if c.Kind == Added || c.Kind == Removed {
+			detail = ""
+		}
+		size := ""
+		if c.SizeDelta != 0 || c.Type == "file" {
+			size = human(c.SizeDelta, true)
+		}
+		pkg := ""
+		if c.Package != "" {
+			pkg = "[" + c.Package + "]"
+		}
+		row(tw, string(c.Kind), c.Path, size, pkg, detail)
+		if opts.All || c.Type != "directory" || (c.Kind != Added && c.Kind != Removed) {
+			continue
+		}
+		// Sum up a large directory added or removed whole.
+		below, bytes := 0, int64(0)
+		for j := i + 1; j < len(changes) && changes[j].Kind == c.Kind && strings.HasPrefix(changes[j].Path, c.Path+"/"); j++ {
+			below++
+			bytes += changes[j].SizeDelta
+		}
+		if below > CollapseAfter {
+			row(tw, string(c.Kind), c.Path+"/…", human(bytes, true), "", fmt.Sprintf("%d paths below (--all lists them)", below))
+			i += below
+		}
+	}
+}
+
+func writeLayers(w io.Writer, tw *tabwriter.Writer, l *LayerReport) {
+	share := 0.0
+	if l.Total > 0 {
+		share = 100 * float64(l.Reused) / float64(l.Total)
+	}
+	fmt.Fprintf(w, "\nUpdate from %s: download %d of %d layers, %s of %s (%.0f%% of bytes reused)\n",
+		l.Old, l.NewLayers, len(l.Layers), human(l.Download, false), human(l.Total, false), share)
+	for _, s := range l.Layers {
+		row(tw, fmt.Sprint(s.Index), s.Status, short(s.Digest), human(s.Size, false), truncate(s.CreatedBy, 60))
+	}
+}
+
+// row writes one indented table row, leaving out empty trailing cells so
+// that lines carry no trailing blanks.
+func row(tw *tabwriter.Writer, cells ...string) {
+	for len(cells) > 0 && cells[len(cells)-1] == "" {
+		cells = cells[:len(cells)-1]
+	}
+	fmt.Fprintf(tw, "  %s\n", strings.Join(cells, "\t"))
+}
+
+func packageCounts(pkgs []PackageChange) string {
+	if len(pkgs) == 0 {
+		return "no changes"
+	}
+	counts := map[string]int{}
+	for _, p := range pkgs {
+		counts[p.Kind]++
+	}
+	var parts []string
+	for _, k := range []string{PackageAdded, PackageUpgraded, PackageDowngraded, PackageRemoved} {
+		if counts[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// short abbreviates a digest to its algorithm and 12 hex digits.
+func short(d string) string {
+	if alg, hex, ok := strings.Cut(d, ":"); ok && len(hex) > 12 {
+		return alg + ":" + hex[:12]
+	}
+	return d
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-1] + "…"
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// human formats a byte count with binary units, signed if asked.
+func human(n int64, signed bool) string {
+	sign := ""
+	if n < 0 {
+		sign, n = "-", -n
+	} else if signed && n > 0 {
+		sign = "+"
+	}
+	if n < 1024 {
+		return fmt.Sprintf("%s%d B", sign, n)
+	}
+	v, units := float64(n), []string{"KiB", "MiB", "GiB", "TiB"}
+	for i, u := range units {
+		v /= 1024
+		if v < 1024 || i == len(units)-1 {
+			return fmt.Sprintf("%s%.1f %s", sign, v, u)
+		}
+	}
+	return ""
+}

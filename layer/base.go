@@ -1,0 +1,106 @@
+package layer
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/go-containerregistry/pkg/name"
+)
+
+// Image annotations and labels that say where a derived image's base ends.
+const (
+	// BaseNameAnnotation and BaseDigestAnnotation are written on the
+	// manifest by buildah and podman build (OCI image spec annotations).
+	BaseNameAnnotation   = "org.opencontainers.image.base.name"
+	BaseDigestAnnotation = "org.opencontainers.image.base.digest"
+	// FinalDiffIDLabel is set by ostree-ext on an encapsulated base: the
+	// diff_id of its last layer. Derived images inherit the label.
+	FinalDiffIDLabel = "ostree.final-diffid"
+)
+
+// Base is the base of a derived image: the first Layers layers of Image.
+type Base struct {
+	Image  *Image
+	Layers int
+	// From says how the base was found, for users: "argument",
+	// "label ostree.final-diffid" or "annotation org.opencontainers.image.base.name".
+	From string
+}
+
+// BaseOf returns img itself as a base: all its layers.
+func BaseOf(img *Image) *Base { return &Base{Image: img, Layers: len(img.Layers), From: "argument"} }
+
+// FindBase works out the base of a derived image without being told: from
+// the ostree.final-diffid label of an encapsulated base (no download
+// needed: the base is a prefix of the derived image), else from the
+// base.name and base.digest annotations buildah writes, opening that image
+// with opts.
+func FindBase(ctx context.Context, derived *Image, opts Options) (*Base, error) {
+	if id := derived.Labels()[FinalDiffIDLabel]; id != "" {
+		for i, l := range derived.Layers {
+			if l.DiffID.String() == id {
+				return &Base{Image: derived, Layers: i + 1, From: "label " + FinalDiffIDLabel}, nil
+			}
+		}
+		return nil, fmt.Errorf("%s: label %s=%s names no layer of the image", derived.Ref, FinalDiffIDLabel, id)
+	}
+	baseName := derived.Manifest.Annotations[BaseNameAnnotation]
+	if baseName == "" {
+		return nil, fmt.Errorf("%s: cannot tell its base: it has no %s label and no %s annotation; name the base image as the first argument",
+			derived.Ref, FinalDiffIDLabel, BaseNameAnnotation)
+	}
+	ref, err := baseRef(baseName, derived.Manifest.Annotations[BaseDigestAnnotation])
+	if err != nil {
+		return nil, fmt.Errorf("%s: annotation %s: %w", derived.Ref, BaseNameAnnotation, err)
+	}
+	img, err := Open(ctx, ref, opts)
+	if err != nil {
+		return nil, fmt.Errorf("%s: opening its base (from annotation %s): %w", derived.Ref, BaseNameAnnotation, err)
+	}
+	// A registry base is opened by that digest; a local one is checked.
+	if d := derived.Manifest.Annotations[BaseDigestAnnotation]; d != "" && img.Ref.Transport != TransportDocker && img.Digest.String() != d {
+		img.Close()
+		return nil, fmt.Errorf("%s: its base %s now has digest %s, not the %s it was built from", derived.Ref, ref, img.Digest, d)
+	}
+	return &Base{Image: img, Layers: len(img.Layers), From: "annotation " + BaseNameAnnotation}, nil
+}
+
+// baseRef turns the base.name annotation into a reference to open,
+// pinned to base.digest when the name is a registry reference.
+func baseRef(baseName, digest string) (string, error) {
+	ref, err := ParseReference(baseName)
+	if err != nil {
+		return "", err
+	}
+	if ref.Transport != TransportDocker || digest == "" {
+		return ref.String(), nil
+	}
+	r, err := name.ParseReference(ref.Name, name.WeakValidation)
+	if err != nil {
+		return "", err
+	}
+	return "docker://" + r.Context().Name() + "@" + digest, nil
+}
+
+// SharesLayers reports whether the base's layers are the first layers of
+// derived (same diff_ids in the same order): then only derived's later
+// layers can change anything.
+func (b *Base) SharesLayers(derived *Image) bool {
+	if b.Layers > len(derived.Layers) {
+		return false
+	}
+	for i := range b.Layers {
+		if b.Image.Layers[i].DiffID != derived.Layers[i].DiffID {
+			return false
+		}
+	}
+	return true
+}
+
+// Prefix returns the base as an image of its own: Image cut to its first
+// Layers layers. The manifest and config are Image's.
+func (b *Base) Prefix() *Image {
+	p := *b.Image
+	p.Layers = b.Image.Layers[:b.Layers]
+	return &p
+}
