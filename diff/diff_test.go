@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/compression"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/compression"
 
 	"github.com/oslayer/oslayer/fixtures"
 	"github.com/oslayer/oslayer/layer"
