@@ -83,6 +83,9 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 
 	res := &Result{Base: base.Image.Ref.String(), BaseDigest: base.Image.Digest.String(), BaseFrom: base.From,
 		Comparison: ComparedFull, Packages: []PackageChange{}}
+	if base.Note != "" {
+		res.Notes = append(res.Notes, base.Note)
+	}
 	if base.Image == derived {
 		res.Base = fmt.Sprintf("%s (its first %d layers)", derived.Ref, base.Layers)
 		res.BaseDigest = ""

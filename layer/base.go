@@ -25,6 +25,8 @@ type Base struct {
 	// From says how the base was found, for users: "argument",
 	// "label ostree.final-diffid" or "annotation org.opencontainers.image.base.name".
 	From string
+	// Note says what users should know about how the base was found.
+	Note string
 }
 
 // BaseOf returns img itself as a base: all its layers.
@@ -49,20 +51,37 @@ func FindBase(ctx context.Context, derived *Image, opts Options) (*Base, error) 
 		return nil, fmt.Errorf("%s: cannot tell its base: it has no %s label and no %s annotation; name the base image as the first argument",
 			derived.Ref, FinalDiffIDLabel, BaseNameAnnotation)
 	}
-	ref, err := baseRef(baseName, derived.Manifest.Annotations[BaseDigestAnnotation])
+	digest := derived.Manifest.Annotations[BaseDigestAnnotation]
+	ref, err := baseRef(baseName, digest)
 	if err != nil {
 		return nil, fmt.Errorf("%s: annotation %s: %w", derived.Ref, BaseNameAnnotation, err)
 	}
+	from := "annotation " + BaseNameAnnotation
 	img, err := Open(ctx, ref, opts)
+	if err != nil && ref != baseName && digest != "" {
+		// buildah 1.28 with --layers records the digest of an intermediate
+		// image that exists nowhere. The name still says which image it
+		// was; accept what it names now only if it is truly a prefix.
+		if fallback, ferr := Open(ctx, baseName, opts); ferr == nil {
+			b := &Base{Image: fallback, Layers: len(fallback.Layers), From: from,
+				Note: fmt.Sprintf("the base digest %s recorded in the image is unknown to the registry; used %s, whose layers the image starts with", digest, fallback.Ref)}
+			if b.SharesLayers(derived) {
+				return b, nil
+			}
+			fallback.Close()
+			return nil, fmt.Errorf("%s: its base %s is unknown, and %s now names another image (%s): name the base as the first argument",
+				derived.Ref, ref, baseName, fallback.Digest)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: opening its base (from annotation %s): %w", derived.Ref, BaseNameAnnotation, err)
 	}
 	// A registry base is opened by that digest; a local one is checked.
-	if d := derived.Manifest.Annotations[BaseDigestAnnotation]; d != "" && img.Ref.Transport != TransportDocker && img.Digest.String() != d {
+	if digest != "" && img.Ref.Transport != TransportDocker && img.Digest.String() != digest {
 		img.Close()
-		return nil, fmt.Errorf("%s: its base %s now has digest %s, not the %s it was built from", derived.Ref, ref, img.Digest, d)
+		return nil, fmt.Errorf("%s: its base %s now has digest %s, not the %s it was built from", derived.Ref, ref, img.Digest, digest)
 	}
-	return &Base{Image: img, Layers: len(img.Layers), From: "annotation " + BaseNameAnnotation}, nil
+	return &Base{Image: img, Layers: len(img.Layers), From: from}, nil
 }
 
 // baseRef turns the base.name annotation into a reference to open,

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+const example = "oci:../../examples/layout:"
+
+func TestCLI(t *testing.T) {
+	cache := t.TempDir()
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		stdout   []string
+		stderr   string
+		noStdout bool
+	}{
+		{name: "version", args: []string{"version"}, stdout: []string{"oslayer "}},
+		{name: "diff of the example", args: []string{"diff", example + "base", example + "derived"},
+			stdout: []string{
+				"Packages: 1 added, 1 upgraded, 1 downgraded",
+				"upgraded    coreutils:amd64  9.4-3 -> 9.5-1",
+				"Files: 18 changes",
+				"metadata    /usr/bin/passwd",
+				"mode 4755 -> 0755",
+				"[coreutils]",
+				"total  10     3         2         1           2        +381 B",
+			}},
+		{name: "exit code with changes", args: []string{"diff", "--exit-code", example + "base", example + "derived"}, code: 1},
+		{name: "exit code without changes", args: []string{"diff", "--exit-code", example + "base", example + "base"}, code: 0,
+			stdout: []string{"Files: 0 changes", "Packages: no changes"}},
+		{name: "bad format", args: []string{"diff", "--format", "yaml", example + "base", example + "derived"}, code: 2,
+			stderr: `--format "yaml": want text or json`, noStdout: true},
+		{name: "too many arguments", args: []string{"diff", "a", "b", "c"}, code: 2, stderr: "accepts between 0 and 2 arg(s)", noStdout: true},
+		{name: "missing image", args: []string{"diff", "oci:/nonexistent:x", example + "derived"}, code: 2,
+			stderr: "opening oci:/nonexistent:x: not an OCI image layout", noStdout: true},
+		{name: "unknown flag", args: []string{"diff", "--frobnicate"}, code: 2, stderr: "unknown flag: --frobnicate", noStdout: true},
+		{name: "no base marker", args: []string{"diff", example + "derived"}, code: 2, stderr: "name the base image as the first argument", noStdout: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			stdout, stderr, code := oslayer(t, cache, tc.args...)
+			if code != tc.code {
+				t.Fatalf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, stdout, stderr)
+			}
+			for _, want := range tc.stdout {
+				if !strings.Contains(stdout, want) {
+					t.Errorf("stdout lacks %q:\n%s", want, stdout)
+				}
+			}
+			if tc.stderr != "" && !strings.Contains(stderr, tc.stderr) {
+				t.Errorf("stderr lacks %q:\n%s", tc.stderr, stderr)
+			}
+			if tc.noStdout && stdout != "" {
+				t.Errorf("stdout should be empty on error, got:\n%s", stdout)
+			}
+		})
+	}
+}
