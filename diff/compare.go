@@ -42,9 +42,12 @@ func (c *comparer) layerOf(n *layer.Node) int {
 	return n.Layer + 1
 }
 
-// dir compares two directories' metadata, then their children.
+// dir compares two directories' metadata, then their children. The
+// metadata of a root no layer declared (most layers have no "./" entry) is
+// unknown, and not compared.
 func (c *comparer) dir(p string, a, b *layer.Node) {
-	if d := metadataDetails(a, b, c.opts.IncludeMtime); len(d) > 0 {
+	rootUnknown := p == "" && (a.Implicit || b.Implicit)
+	if d := metadataDetails(a, b, c.opts.IncludeMtime); len(d) > 0 && !rootUnknown {
 		c.out = append(c.out, Change{Path: abs(p), Kind: Metadata, Type: b.Type.String(), Details: d,
 			Layer: c.layerOf(b), Old: attrsOf(a), New: attrsOf(b)})
 	}

@@ -13,7 +13,7 @@ import (
 // resulting tree must sit at a clean path that Lookup finds again.
 func FuzzIndexApply(f *testing.F) {
 	seeds := [][]fixtures.File{
-		{d("a", 0o755), reg("a/f", "x", 0o644), sym("l", "a"), fixtures.Hardlink("h", "a/f")},
+		{d("a", 0o755), reg("a/f", "x", 0o644), sym("l", "a"), fixtures.Hardlink("h", "a/f", 0o644)},
 		{fixtures.Opaque("a"), fixtures.Whiteout("l"), reg("l/x", "1", 0o644), reg("a/g", "yy", 0o600)},
 		{sym("up", "../.."), reg("up/etc/x", "1", 0o644), sym("loop", "loop"), d("lib", 0o755), fixtures.Whiteout("lib/k")},
 		{{Path: "dev/null", Type: tar.TypeChar, Mode: 0o666}, {Path: "f", Type: tar.TypeReg, Xattrs: map[string]string{"user.a": "b"}}},

@@ -182,8 +182,8 @@ func TestApplyMergesLayers(t *testing.T) {
 		{
 			name: "hardlinks share the target's metadata and inode, and outlive it",
 			layers: [][]fixtures.File{
-				{d("bin", 0o755), reg("bin/true", "elf", 0o755), fixtures.Hardlink("bin/true2", "bin/true")},
-				{fixtures.Hardlink("bin/also-true", "bin/true")},
+				{d("bin", 0o755), reg("bin/true", "elf", 0o755), fixtures.Hardlink("bin/true2", "bin/true", 0o755)},
+				{fixtures.Hardlink("bin/also-true", "bin/true", 0o755)},
 				{fixtures.Whiteout("bin/true")},
 			},
 			want: []string{
@@ -229,8 +229,8 @@ func TestApplyRejectsBadLayers(t *testing.T) {
 		layers [][]fixtures.File
 		want   string
 	}{
-		{"hardlink to a missing target", [][]fixtures.File{{fixtures.Hardlink("a", "nowhere")}}, "/a: hardlink to /nowhere: no such file"},
-		{"hardlink to a directory", [][]fixtures.File{{d("dir", 0o755), fixtures.Hardlink("a", "dir")}}, "hardlink to directory /dir"},
+		{"hardlink to a missing target", [][]fixtures.File{{fixtures.Hardlink("a", "nowhere", 0o644)}}, "/a: hardlink to /nowhere: no such file"},
+		{"hardlink to a directory", [][]fixtures.File{{d("dir", 0o755), fixtures.Hardlink("a", "dir", 0o644)}}, "hardlink to directory /dir"},
 		{"parent is a regular file", [][]fixtures.File{{reg("f", "", 0o644), reg("f/g", "", 0o644)}}, "/f/g: parent /f: not a directory"},
 		{"parent is a dangling symlink", [][]fixtures.File{{sym("s", "missing"), reg("s/g", "", 0o644)}}, "/s/g: parent /s is a symlink to missing missing"},
 		{"symlink loop", [][]fixtures.File{{sym("a", "b"), sym("b", "a"), reg("a/x", "", 0o644)}}, "too many levels of symbolic links"},
@@ -256,7 +256,7 @@ func TestIndexTarRejectsBadEntries(t *testing.T) {
 		{"absolute", []fixtures.File{reg("/etc/passwd", "", 0o644)}, "is absolute"},
 		{"non-UTF-8 name", []fixtures.File{reg("bad\xff", "", 0o644)}, "not valid UTF-8"},
 		{"non-UTF-8 symlink target", []fixtures.File{sym("s", "t\xfe")}, "not valid UTF-8"},
-		{"hardlink escaping", []fixtures.File{fixtures.Hardlink("h", "../x")}, `hardlink target: name "../x" contains ".."`},
+		{"hardlink escaping", []fixtures.File{fixtures.Hardlink("h", "../x", 0o644)}, `hardlink target: name "../x" contains ".."`},
 		{"empty whiteout", []fixtures.File{{Path: "dir/.wh.", Type: tar.TypeReg}}, "whiteout names no file"},
 		{"whiteout of dot-dot", []fixtures.File{{Path: "dir/.wh..", Type: tar.TypeReg}}, "whiteout names no file"},
 	}

@@ -73,6 +73,7 @@ func TestDiffOfARealBuildahBuild(t *testing.T) {
 		{"mixed transports", []string{"--tls-verify=false", "oci:" + layout + ":base", reg + "/os/derived:1"}},
 		{"base found from buildah's annotations", []string{"--tls-verify=false", reg + "/os/derived:1"}},
 		{"oci layout, base from annotations", []string{"--tls-verify=false", "oci:" + layout + ":derived"}},
+		{"rootfs of the derived image", []string{"oci:" + layout + ":base", "--rootfs", bh.Mount("localhost/derived:1")}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -93,6 +94,12 @@ func TestDiffOfARealBuildahBuild(t *testing.T) {
 			}
 			if strings.Contains(tc.name, "annotations") && res.BaseFrom != "annotation org.opencontainers.image.base.name" {
 				t.Errorf("base found from %q, want the annotation", res.BaseFrom)
+			}
+			if slices.Contains(tc.args, "--rootfs") {
+				if res.Comparison != diff.ComparedFull {
+					t.Errorf("comparison %q, want %q", res.Comparison, diff.ComparedFull)
+				}
+				return
 			}
 			if res.Comparison != diff.ComparedLayers || res.Summary.DerivedLayers != 4 {
 				t.Errorf("comparison %q with %d derived layers, want %q and 4", res.Comparison, res.Summary.DerivedLayers, diff.ComparedLayers)
