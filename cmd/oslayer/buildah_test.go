@@ -73,7 +73,7 @@ func TestDiffOfARealBuildahBuild(t *testing.T) {
 		{"mixed transports", []string{"--tls-verify=false", "oci:" + layout + ":base", reg + "/os/derived:1"}},
 		{"base found from buildah's annotations", []string{"--tls-verify=false", reg + "/os/derived:1"}},
 		{"oci layout, base from annotations", []string{"--tls-verify=false", "oci:" + layout + ":derived"}},
-		{"rootfs of the derived image", []string{"oci:" + layout + ":base", "--rootfs", bh.Mount("localhost/derived:1")}},
+		{"rootfs of the derived image", []string{"oci:" + layout + ":base", "--rootfs", bh.Mount(bh.From("localhost/derived:1"))}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
