@@ -29,6 +29,8 @@ const CollapseAfter = 5
 // WriteText writes the result for people: what was compared, package
 // changes, file changes, a summary per area and, if asked, the layers.
 func WriteText(w io.Writer, r *Result, opts TextOptions) error {
+	out := &trimWriter{w: w}
+	w = out
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "base\t%s\t%s\n", r.Base, short(r.BaseDigest))
 	fmt.Fprintf(tw, "derived\t%s\t%s\n", r.Derived, short(r.DerivedDigest))
@@ -77,7 +79,38 @@ func WriteText(w io.Writer, r *Result, opts TextOptions) error {
 	if r.Layers != nil {
 		writeLayers(w, tw, r.Layers)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return out.err
+}
+
+// trimWriter drops the blanks tabwriter pads empty trailing cells with,
+// line by line.
+type trimWriter struct {
+	w       io.Writer
+	pending []byte
+	err     error
+}
+
+func (t *trimWriter) Write(p []byte) (int, error) {
+	for _, b := range p {
+		switch b {
+		case ' ':
+			t.pending = append(t.pending, b)
+			continue
+		case '\n':
+			t.pending = t.pending[:0]
+		}
+		if t.err == nil && len(t.pending) > 0 {
+			_, t.err = t.w.Write(t.pending)
+		}
+		t.pending = t.pending[:0]
+		if t.err == nil {
+			_, t.err = t.w.Write([]byte{b})
+		}
+	}
+	return len(p), t.err
 }
 
 func writeChanges(tw *tabwriter.Writer, changes []Change, opts TextOptions) {
@@ -95,7 +128,7 @@ func writeChanges(tw *tabwriter.Writer, changes []Change, opts TextOptions) {
 		if c.Package != "" {
 			pkg = "[" + c.Package + "]"
 		}
-		row(tw, string(c.Kind), c.Path, size, pkg, detail)
+		row(tw, string(c.Kind), size, join(c.Path, pkg, detail))
 		if opts.All || c.Type != "directory" || (c.Kind != Added && c.Kind != Removed) {
 			continue
 		}
@@ -106,7 +139,7 @@ func writeChanges(tw *tabwriter.Writer, changes []Change, opts TextOptions) {
 			bytes += changes[j].SizeDelta
 		}
 		if below > CollapseAfter {
-			row(tw, string(c.Kind), c.Path+"/…", human(bytes, true), "", fmt.Sprintf("%d paths below (--all lists them)", below))
+			row(tw, string(c.Kind), human(bytes, true), join(c.Path+"/…", fmt.Sprintf("(%d paths below; --all lists them)", below)))
 			i += below
 		}
 	}
@@ -124,12 +157,19 @@ func writeLayers(w io.Writer, tw *tabwriter.Writer, l *LayerReport) {
 	}
 }
 
-// row writes one indented table row, leaving out empty trailing cells so
-// that lines carry no trailing blanks.
-func row(tw *tabwriter.Writer, cells ...string) {
-	for len(cells) > 0 && cells[len(cells)-1] == "" {
-		cells = cells[:len(cells)-1]
+// join joins the non-empty strings with two spaces.
+func join(parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
 	}
+	return strings.Join(out, "  ")
+}
+
+// row writes one indented table row.
+func row(tw *tabwriter.Writer, cells ...string) {
 	fmt.Fprintf(tw, "  %s\n", strings.Join(cells, "\t"))
 }
 
