@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -386,13 +387,9 @@ func TestCaptureAndTreeFS(t *testing.T) {
 	if err != nil || len(ents) != 2 || ents[0].Name() != "other" || ents[1].Name() != "status" {
 		t.Errorf("ReadDir = %v, %v", ents, err)
 	}
-	if _, err := fs.Stat(fsys, "var/lib/nope"); !errorsIsNotExist(err) {
+	if _, err := fs.Stat(fsys, "var/lib/nope"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Stat missing: %v", err)
 	}
-}
-
-func errorsIsNotExist(err error) bool {
-	return err != nil && strings.Contains(err.Error(), fs.ErrNotExist.Error())
 }
 
 func TestCleanPath(t *testing.T) {
