@@ -57,7 +57,7 @@ func ParseReference(s string) (Reference, error) {
 	case TransportOCI, TransportOCIArchive, TransportDockerArchive:
 		path, tag, _ := strings.Cut(rest, ":")
 		if path == "" {
-			return Reference{}, fmt.Errorf("image reference %q: no path after %s:", s, transport)
+			return Reference{}, fmt.Errorf("image reference %q: no path after the %s transport", s, transport)
 		}
 		return Reference{Transport: transport, Name: path, Tag: tag}, nil
 	case TransportDocker:

@@ -41,7 +41,7 @@ func openTarFS(path string) (*tarFS, error) {
 			f.Close()
 			return nil, fmt.Errorf("reading archive %s: %w", path, err)
 		}
-		if hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeRegA {
+		if hdr.Typeflag != tar.TypeReg {
 			continue
 		}
 		p, err := CleanPath(hdr.Name)

@@ -331,7 +331,7 @@ func (t *Tree) mkdirFirstMissing(p string, layer int) error {
 	prefix := ""
 	for part := range strings.SplitSeq(p, "/") {
 		prefix = join(prefix, part)
-		n, err := t.resolve(prefix, true, nil)
+		_, err := t.resolve(prefix, true, nil)
 		if err == nil {
 			continue
 		}
@@ -343,7 +343,7 @@ func (t *Tree) mkdirFirstMissing(p string, layer int) error {
 		if perr != nil {
 			return fmt.Errorf("parent %s: %w", Abs(parentPath), perr)
 		}
-		if n = parent.children[name]; n != nil {
+		if n := parent.children[name]; n != nil {
 			// A dangling symlink: creating through it would need its target.
 			return fmt.Errorf("parent %s is a symlink to missing %s", Abs(prefix), n.Linkname)
 		}

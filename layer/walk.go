@@ -132,7 +132,7 @@ func entryFromHeader(hdr *tar.Header) (e Entry, skip bool, err error) {
 		return e, false, err
 	}
 	switch hdr.Typeflag {
-	case tar.TypeReg, tar.TypeRegA, tar.TypeCont, tar.TypeGNUSparse:
+	case tar.TypeReg, tar.TypeCont, tar.TypeGNUSparse:
 		e.Type = TypeRegular
 		if hdr.Size < 0 {
 			return e, false, fmt.Errorf("negative size %d", hdr.Size)
