@@ -109,7 +109,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	})
 	g.Go(func() (err error) {
 		if derived == nil {
-			derivedTree, err = layer.TreeFromDir(gctx, req.Rootfs)
+			derivedTree, err = layer.TreeFromDir(gctx, req.Rootfs, layer.DirOptions{Hash: true})
 		} else {
 			derivedTree, err = req.Loader.Tree(gctx, derived, len(derived.Layers))
 		}

@@ -13,8 +13,6 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sync/errgroup"
-
-	"github.com/oslayer/oslayer/layer/pkgdb"
 )
 
 // Loader turns image layers into indexes and trees. It reads each distinct
@@ -38,9 +36,6 @@ type memoEntry struct {
 	idx  *Index
 	err  error
 }
-
-// capture selects the files whose content indexes keep: package databases.
-func capture(p string) bool { return pkgdb.IsDatabaseFile(p) }
 
 // NewLoader returns a Loader using cache, or, when cache is nil, a private
 // temporary store that Close removes.
@@ -137,7 +132,7 @@ func (l *Loader) read(ctx context.Context, info LayerInfo) (*Index, error) {
 	ra := newReadAhead(zr)
 	defer ra.Close()
 	diffHash := sha256.New()
-	idx, err := IndexTar(io.TeeReader(ra, diffHash), capture, l.store)
+	idx, err := IndexTar(io.TeeReader(ra, diffHash), Kept, l.store)
 	if err == nil {
 		// Trailing bytes after the tar's end (or a truncated compressed
 		// stream) are read here, so that both digests cover everything.
@@ -182,7 +177,7 @@ func keptDigests(idx *Index) []Digest {
 	var out []Digest
 	for i := range idx.Entries {
 		e := &idx.Entries[i]
-		if e.Whiteout == NoWhiteout && e.Type == TypeRegular && e.Hardlink == "" && capture(e.Path) {
+		if e.Whiteout == NoWhiteout && e.Type == TypeRegular && e.Hardlink == "" && Kept(e.Path) {
 			out = append(out, e.Digest)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -17,11 +18,24 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// TreeFromDir reads a directory tree (a rootfs) into a Tree. Regular files
-// are hashed, on all cores. Filesystems mounted below dir (/proc, /sys, bind
-// mounts of a container build) are recorded as mount points and not
-// entered. Files can be read back through Tree.FS.
-func TreeFromDir(ctx context.Context, dir string) (*Tree, error) {
+// DirOptions tune TreeFromDir.
+type DirOptions struct {
+	// Hash computes the sha256 of every regular file, on all cores.
+	// Without it Digest is left zero: callers that need some digests read
+	// those files through Tree.Open.
+	Hash bool
+	// Invalid, when set, is told the path of each entry whose name or
+	// symlink target is not UTF-8; such entries are left out. Without it
+	// they are an error.
+	Invalid func(path string)
+}
+
+// TreeFromDir reads a directory tree (a rootfs) into a Tree. Filesystems
+// mounted below dir (/proc, /sys, the bind mounts of a container build,
+// found in /proc/self/mountinfo or by device number) are recorded as mount
+// points and not entered. Files can be read back through Tree.FS and
+// Tree.Open.
+func TreeFromDir(ctx context.Context, dir string, opts DirOptions) (*Tree, error) {
 	root, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
@@ -34,7 +48,8 @@ func TreeFromDir(ctx context.Context, dir string) (*Tree, error) {
 		return nil, fmt.Errorf("rootfs %s: not a directory", dir)
 	}
 	t := NewTree()
-	r := &dirReader{root: root, dev: st.Dev, tree: t, inodes: map[[2]uint64]uint64{}}
+	r := &dirReader{root: root, dev: st.Dev, tree: t, inodes: map[[2]uint64]uint64{},
+		mounts: mountPointsBelow(root), invalid: opts.Invalid}
 	if t.Root.Metadata, err = metadataOf(&st, root); err != nil {
 		return nil, err
 	}
@@ -42,11 +57,13 @@ func TreeFromDir(ctx context.Context, dir string) (*Tree, error) {
 	if err := r.walk(ctx, root, t.Root); err != nil {
 		return nil, err
 	}
-	if err := r.hash(ctx); err != nil {
-		return nil, err
+	if opts.Hash {
+		if err := r.hash(ctx); err != nil {
+			return nil, err
+		}
 	}
 	t.content = func(n *Node) (io.ReadCloser, error) {
-		return os.Open(filepath.Join(root, filepath.FromSlash(n.Path())))
+		return os.OpenFile(filepath.Join(root, filepath.FromSlash(n.Path())), os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	}
 	return t, nil
 }
@@ -57,6 +74,8 @@ type dirReader struct {
 	tree   *Tree
 	inodes map[[2]uint64]uint64 // (dev, ino) of multiply-linked files → Inode
 	files  []*Node              // regular files to hash
+	mounts map[string]bool      // mount points below root, as paths on the host
+	invalid func(string)
 }
 
 func (r *dirReader) walk(ctx context.Context, dir string, parent *Node) error {
@@ -76,6 +95,10 @@ func (r *dirReader) walk(ctx context.Context, dir string, parent *Node) error {
 		p := filepath.Join(dir, name)
 		rel := strings.TrimPrefix(p, r.root+"/")
 		if !utf8.ValidString(name) {
+			if r.invalid != nil {
+				r.invalid(rel)
+				continue
+			}
 			return fmt.Errorf("rootfs: %s: name is not valid UTF-8", p)
 		}
 		var st unix.Stat_t
@@ -93,8 +116,22 @@ func (r *dirReader) walk(ctx context.Context, dir string, parent *Node) error {
 			return err
 		}
 		n := &Node{Metadata: md, Name: name, Layer: -1, Offset: -1}
+		if n.Type == TypeSymlink {
+			target, err := os.Readlink(p)
+			if err != nil {
+				return fmt.Errorf("rootfs: %w", err)
+			}
+			if !utf8.ValidString(target) {
+				if r.invalid != nil {
+					r.invalid(rel)
+					continue
+				}
+				return fmt.Errorf("rootfs: %s: symlink target is not valid UTF-8", rel)
+			}
+			n.Linkname = target
+		}
 		parent.addChild(n)
-		if st.Dev != r.dev {
+		if st.Dev != r.dev || r.mounts[p] {
 			n.MountPoint = true
 			continue
 		}
@@ -113,15 +150,6 @@ func (r *dirReader) walk(ctx context.Context, dir string, parent *Node) error {
 				}
 				n.Inode = r.inodes[key]
 			}
-		case TypeSymlink:
-			target, err := os.Readlink(p)
-			if err != nil {
-				return fmt.Errorf("rootfs: %w", err)
-			}
-			if !utf8.ValidString(target) {
-				return fmt.Errorf("rootfs: %s: symlink target is not valid UTF-8", rel)
-			}
-			n.Linkname = target
 		}
 	}
 	return nil
@@ -247,4 +275,46 @@ func (r *dirReader) hashFile(n *Node, buf []byte) error {
 	n.Size = size
 	h.Sum(n.Digest[:0])
 	return nil
+}
+
+// mountPointsBelow returns the mount points strictly below root, read from
+// /proc/self/mountinfo. Bind mounts of a container build live on the same
+// device as the root, so device numbers alone do not reveal them.
+func mountPointsBelow(root string) map[string]bool {
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return nil
+	}
+	out := map[string]bool{}
+	prefix := strings.TrimSuffix(root, "/") + "/"
+	for line := range strings.SplitSeq(string(data), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) < 5 {
+			continue
+		}
+		if mp := unescapeMountinfo(fields[4]); strings.HasPrefix(mp, prefix) {
+			out[mp] = true
+		}
+	}
+	return out
+}
+
+// unescapeMountinfo decodes the octal escapes (\040 for a space) the
+// kernel uses in mountinfo paths.
+func unescapeMountinfo(s string) string {
+	if !strings.Contains(s, "\\") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(v))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }

@@ -83,6 +83,15 @@ func NewTree() *Tree {
 	return &Tree{Root: &Node{Metadata: Metadata{Type: TypeDir, Mode: 0o755}, Layer: -1, Offset: -1, Implicit: true}}
 }
 
+// Open opens the content of a regular file node, when the tree can reach
+// it (see ErrNoContent).
+func (t *Tree) Open(n *Node) (io.ReadCloser, error) {
+	if n.Type != TypeRegular || t.content == nil {
+		return nil, ErrNoContent
+	}
+	return t.content(n)
+}
+
 // Lookup returns the node at the clean path p without following symlinks,
 // or nil.
 func (t *Tree) Lookup(p string) *Node {

@@ -1,0 +1,42 @@
+package layer
+
+import (
+	"path"
+	"strings"
+
+	"github.com/oslayer/oslayer/layer/pkgdb"
+)
+
+// keptDirs are directories whose *.conf / *.toml files are kept: the small
+// configuration files oslayer's checks read.
+var keptDirs = map[string]string{
+	"usr/lib/bootc/kargs.d": ".toml",
+	"usr/lib/sysusers.d":    ".conf",
+	"etc/sysusers.d":        ".conf",
+	"usr/lib/tmpfiles.d":    ".conf",
+	"etc/tmpfiles.d":        ".conf",
+}
+
+// keptFiles are single configuration files that are kept.
+var keptFiles = map[string]bool{
+	"etc/passwd":                       true,
+	"etc/group":                        true,
+	"usr/lib/passwd":                   true,
+	"usr/lib/group":                    true,
+	"usr/lib/ostree/prepare-root.conf": true,
+	"etc/ostree/prepare-root.conf":     true,
+}
+
+// Kept reports whether the content of the regular file at the clean path
+// p is kept when a layer is indexed, so that Tree.FS can read it without
+// the layer: package databases and the configuration files oslayer's
+// checks read (users and groups, sysusers.d, tmpfiles.d, kargs.d,
+// prepare-root.conf). Everything else is only hashed.
+func Kept(p string) bool {
+	if keptFiles[p] || pkgdb.IsDatabaseFile(p) {
+		return true
+	}
+	dir, base := path.Split(p)
+	ext, ok := keptDirs[strings.TrimSuffix(dir, "/")]
+	return ok && strings.HasSuffix(base, ext)
+}
