@@ -69,12 +69,12 @@ func TreeFromDir(ctx context.Context, dir string, opts DirOptions) (*Tree, error
 }
 
 type dirReader struct {
-	root   string
-	dev    uint64
-	tree   *Tree
-	inodes map[[2]uint64]uint64 // (dev, ino) of multiply-linked files → Inode
-	files  []*Node              // regular files to hash
-	mounts map[string]bool      // mount points below root, as paths on the host
+	root    string
+	dev     uint64
+	tree    *Tree
+	inodes  map[[2]uint64]uint64 // (dev, ino) of multiply-linked files → Inode
+	files   []*Node              // regular files to hash
+	mounts  map[string]bool      // mount points below root, as paths on the host
 	invalid func(string)
 }
 
