@@ -65,83 +65,134 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	if req.Layers && req.Rootfs != "" {
 		return nil, fmt.Errorf("--layers compares two images, not a rootfs")
 	}
-	var derived *layer.Image
+	in := Input{Loader: req.Loader, DerivedDir: req.Rootfs, Dir: layer.DirOptions{Hash: true}}
 	if req.Rootfs == "" {
 		var err error
-		if derived, err = layer.Open(ctx, req.Derived, req.Image); err != nil {
+		if in.Derived, err = layer.Open(ctx, req.Derived, req.Image); err != nil {
 			return nil, err
 		}
-		defer derived.Close()
+		defer in.Derived.Close()
 	}
-	base, err := openBase(ctx, req, derived)
+	base, err := openBase(ctx, req, in.Derived)
 	if err != nil {
 		return nil, err
 	}
-	if base.Image != derived {
+	if base.Image != in.Derived {
 		defer base.Image.Close()
 	}
-
-	res := &Result{Base: base.Image.Ref.String(), BaseDigest: base.Image.Digest.String(), BaseFrom: base.From,
-		Comparison: ComparedFull, Packages: []PackageChange{}}
-	if base.Note != "" {
-		res.Notes = append(res.Notes, base.Note)
-	}
-	if base.Image == derived {
-		res.Base = fmt.Sprintf("%s (its first %d layers)", derived.Ref, base.Layers)
-		res.BaseDigest = ""
-	}
-	if derived != nil {
-		res.Derived, res.DerivedDigest = derived.Ref.String(), derived.Digest.String()
-		if base.SharesLayers(derived) {
-			res.Comparison = ComparedLayers
-		} else {
-			res.Notes = append(res.Notes, fmt.Sprintf("the base's layers are not the first layers of %s (rebased or squashed?): compared the whole filesystems", derived.Ref))
-		}
-	} else {
-		res.Derived = req.Rootfs
-	}
-
-	var baseTree, derivedTree *layer.Tree
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) {
-		baseTree, err = req.Loader.Tree(gctx, base.Image, base.Layers)
-		return err
-	})
-	g.Go(func() (err error) {
-		if derived == nil {
-			derivedTree, err = layer.TreeFromDir(gctx, req.Rootfs, layer.DirOptions{Hash: true})
-		} else {
-			derivedTree, err = req.Loader.Tree(gctx, derived, len(derived.Layers))
-		}
-		return err
-	})
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-
-	res.Changes = Compare(baseTree, derivedTree, CompareOptions{IncludeMtime: req.IncludeMtime})
-	if res.Changes == nil {
-		res.Changes = []Change{}
-	}
-	baseDBs, derivedDBs, err := readPackages(ctx, baseTree, derivedTree)
+	in.Base = base
+	s, err := Load(ctx, in)
 	if err != nil {
 		return nil, err
 	}
-	res.Packages = ComparePackages(baseDBs, derivedDBs)
-	Attribute(res.Changes, NewOwners(baseTree, baseDBs), NewOwners(derivedTree, derivedDBs))
 
+	res := &Result{Base: s.BaseName(), BaseDigest: base.Image.Digest.String(), BaseFrom: base.From,
+		Comparison: s.Comparison, Notes: s.Notes, Derived: req.Rootfs}
+	if base.Image == in.Derived {
+		res.BaseDigest = ""
+	}
+	if in.Derived != nil {
+		res.Derived, res.DerivedDigest = in.Derived.Ref.String(), in.Derived.Digest.String()
+	}
+	res.Changes = s.Changes(CompareOptions{IncludeMtime: req.IncludeMtime})
+	res.Packages = ComparePackages(s.BaseDBs, s.DerivedDBs)
 	res.Summary = Summarize(res.Changes)
 	if res.Comparison == ComparedLayers {
 		res.Summary.BaseLayers = base.Layers
-		for _, l := range derived.Layers[base.Layers:] {
+		for _, l := range in.Derived.Layers[base.Layers:] {
 			res.Summary.DerivedLayers++
 			res.Summary.DerivedBytes += l.Size
 		}
 	}
 	if req.Layers {
-		res.Layers = CompareLayers(base.Prefix(), derived)
+		res.Layers = CompareLayers(base.Prefix(), in.Derived)
 	}
 	return res, nil
+}
+
+// Input is what Load reads: a base, and a derived image or directory.
+type Input struct {
+	Base *layer.Base
+	// Derived is the derived image; nil when DerivedDir is set.
+	Derived    *layer.Image
+	DerivedDir string
+	// Dir tells how to read DerivedDir (Hash is needed to compare content).
+	Dir    layer.DirOptions
+	Loader *layer.Loader
+}
+
+// Sides are both sides of a comparison, read: their trees and package
+// databases.
+type Sides struct {
+	Input
+	BaseTree, DerivedTree *layer.Tree
+	BaseDBs, DerivedDBs   []*pkgdb.DB
+	// Comparison is ComparedLayers or ComparedFull; Notes say why.
+	Comparison string
+	Notes      []string
+}
+
+// Load reads both sides, layers and package databases, in parallel.
+func Load(ctx context.Context, in Input) (*Sides, error) {
+	s := &Sides{Input: in, Comparison: ComparedFull}
+	if in.Base.Note != "" {
+		s.Notes = append(s.Notes, in.Base.Note)
+	}
+	if in.Derived != nil {
+		if in.Base.SharesLayers(in.Derived) {
+			s.Comparison = ComparedLayers
+		} else {
+			s.Notes = append(s.Notes, fmt.Sprintf("the base's layers are not the first layers of %s (rebased or squashed?): compared the whole filesystems", in.Derived.Ref))
+		}
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		if s.BaseTree, err = in.Loader.Tree(gctx, in.Base.Image, in.Base.Layers); err != nil {
+			return err
+		}
+		if s.BaseDBs, err = pkgdb.Read(gctx, s.BaseTree.FS()); err != nil {
+			return fmt.Errorf("base: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() (err error) {
+		if in.Derived == nil {
+			s.DerivedTree, err = layer.TreeFromDir(gctx, in.DerivedDir, in.Dir)
+		} else {
+			s.DerivedTree, err = in.Loader.Tree(gctx, in.Derived, len(in.Derived.Layers))
+		}
+		if err != nil {
+			return err
+		}
+		if s.DerivedDBs, err = pkgdb.Read(gctx, s.DerivedTree.FS()); err != nil {
+			return fmt.Errorf("derived: %w", err)
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// BaseName names the base for people: its reference, or "REF (its first
+// N layers)" when the base is a prefix of the derived image itself.
+func (s *Sides) BaseName() string {
+	if s.Base.Image == s.Derived {
+		return fmt.Sprintf("%s (its first %d layers)", s.Derived.Ref, s.Base.Layers)
+	}
+	return s.Base.Image.Ref.String()
+}
+
+// Changes compares the trees and names the packages that own the changed
+// paths.
+func (s *Sides) Changes(opts CompareOptions) []Change {
+	changes := Compare(s.BaseTree, s.DerivedTree, opts)
+	if changes == nil {
+		changes = []Change{}
+	}
+	Attribute(changes, NewOwners(s.BaseTree, s.BaseDBs), NewOwners(s.DerivedTree, s.DerivedDBs))
+	return changes
 }
 
 func openBase(ctx context.Context, req Request, derived *layer.Image) (*layer.Base, error) {
@@ -153,22 +204,4 @@ func openBase(ctx context.Context, req Request, derived *layer.Image) (*layer.Ba
 		return nil, err
 	}
 	return layer.BaseOf(img), nil
-}
-
-// readPackages reads both sides' package databases at once.
-func readPackages(ctx context.Context, base, derived *layer.Tree) (b, d []*pkgdb.DB, err error) {
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) {
-		if b, err = pkgdb.Read(gctx, base.FS()); err != nil {
-			err = fmt.Errorf("base: %w", err)
-		}
-		return err
-	})
-	g.Go(func() (err error) {
-		if d, err = pkgdb.Read(gctx, derived.FS()); err != nil {
-			err = fmt.Errorf("derived: %w", err)
-		}
-		return err
-	})
-	return b, d, g.Wait()
 }
