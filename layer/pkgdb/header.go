@@ -19,8 +19,10 @@ import (
 // region ("dribbles", added at install) override region entries with the
 // same tag.
 
-// rpm tag data types (0-2, NULL, CHAR and INT8, are not read here).
+// rpm tag data types (0, NULL, is not read here).
 const (
+	typeChar        = 1
+	typeInt8        = 2
 	typeInt16       = 3
 	typeInt32       = 4
 	typeInt64       = 5
@@ -192,6 +194,16 @@ func (h *header) fixed(tag uint32, typ uint32, size uint64) ([]byte, uint32, err
 		return nil, 0, fmt.Errorf("tag %d: %d values of %d bytes at %d overrun the %d-byte data store", tag, e.count, size, e.offset, len(h.data))
 	}
 	return h.data[e.offset:end], e.count, nil
+}
+
+// Bytes returns a CHAR or INT8 tag's values.
+func (h *header) Bytes(tag uint32) ([]byte, error) {
+	e, err := h.lookup(tag, typeChar, typeInt8)
+	if err != nil {
+		return nil, err
+	}
+	b, _, err := h.fixed(tag, e.typ, 1)
+	return b, err
 }
 
 // Uint16s returns an INT16 tag's values.

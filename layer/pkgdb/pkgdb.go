@@ -80,7 +80,33 @@ type File struct {
 	User, Group string
 	// Flags are rpm's FILEFLAGS; for dpkg only the config bit is set, on conffiles.
 	Flags uint32
+	// State is rpm's FILESTATES: whether the file was installed. dpkg
+	// records no such thing: its files are FileNormal.
+	State FileState
 }
+
+// FileState is rpm's record of what happened to a file at install time.
+type FileState uint8
+
+// The file states rpm records (lib/rpmfiles.h).
+const (
+	// FileNormal files were installed.
+	FileNormal FileState = 0
+	// FileReplaced files were replaced by another package's.
+	FileReplaced FileState = 1
+	// FileNotInstalled files were left out (tsflags=nodocs,
+	// %_install_langs, --excludepath).
+	FileNotInstalled FileState = 2
+	// FileNetShared files live on a shared network path and were not
+	// installed.
+	FileNetShared FileState = 3
+	// FileWrongColor files lost to another architecture's copy.
+	FileWrongColor FileState = 4
+)
+
+// Installed reports whether the package manager put the file in place:
+// only such files can be verified.
+func (f File) Installed() bool { return f.State == FileNormal }
 
 // rpm FILEFLAGS bits.
 const (

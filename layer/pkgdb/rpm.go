@@ -21,6 +21,7 @@ const (
 	tagFileModes      = 1030
 	tagFileDigests    = 1035
 	tagFileLinkTos    = 1036
+	tagFileStates     = 1029
 	tagFileFlags      = 1037
 	tagFileUserName   = 1039
 	tagFileGroupName  = 1040
@@ -157,6 +158,10 @@ func rpmFiles(h *header) ([]File, error) {
 	if err != nil {
 		return nil, err
 	}
+	states, err := optional(h.Bytes(tagFileStates))
+	if err != nil {
+		return nil, err
+	}
 	users, err := optional(h.StringArray(tagFileUserName))
 	if err != nil {
 		return nil, err
@@ -174,7 +179,7 @@ func rpmFiles(h *header) ([]File, error) {
 		{tagFileModes, modes != nil, len(modes)}, {tagFileSizes, sizes != nil, len(sizes)},
 		{tagFileDigests, digests != nil, len(digests)}, {tagFileLinkTos, linktos != nil, len(linktos)},
 		{tagFileFlags, flags != nil, len(flags)}, {tagFileUserName, users != nil, len(users)},
-		{tagFileGroupName, groups != nil, len(groups)},
+		{tagFileGroupName, groups != nil, len(groups)}, {tagFileStates, states != nil, len(states)},
 	} {
 		if a.present && a.len != n {
 			return nil, fmt.Errorf("tag %d has %d values for %d files", a.tag, a.len, n)
@@ -205,6 +210,9 @@ func rpmFiles(h *header) ([]File, error) {
 		}
 		if flags != nil {
 			f.Flags = flags[i]
+		}
+		if states != nil {
+			f.State = FileState(states[i])
 		}
 		if users != nil {
 			f.User = users[i]

@@ -339,3 +339,27 @@ func copyFile(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+func TestReadRPMFileStates(t *testing.T) {
+	fixtures.RequireRoot(t)
+	rpm := fixtures.BuildRPM(t, t.TempDir(), fixtures.RPMSpec{Name: "docs", Version: "1", Release: "1", Files: []fixtures.RPMFile{
+		{Path: "/usr/bin/docs", Content: "bin\n", Mode: 0o755},
+		{Path: "/usr/share/doc/docs/README", Content: "readme\n", Doc: true},
+	}})
+	root := t.TempDir()
+	fixtures.InstallRPMsWith(t, root, "/usr/lib/sysimage/rpm", "sqlite", []string{"--excludedocs"}, rpm)
+	dbs, err := pkgdb.Read(context.Background(), os.DirFS(root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]pkgdb.FileState{}
+	for _, f := range dbs[0].Packages[0].Files {
+		states[f.Path] = f.State
+	}
+	if states["/usr/bin/docs"] != pkgdb.FileNormal || states["/usr/share/doc/docs/README"] != pkgdb.FileNotInstalled {
+		t.Errorf("file states = %v, want the %%doc file not installed", states)
+	}
+	if _, err := os.Stat(filepath.Join(root, "usr/share/doc/docs/README")); !os.IsNotExist(err) {
+		t.Errorf("rpm --excludedocs installed the doc file anyway: %v", err)
+	}
+}
