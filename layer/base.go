@@ -2,6 +2,7 @@ package layer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -17,6 +18,10 @@ const (
 	// diff_id of its last layer. Derived images inherit the label.
 	FinalDiffIDLabel = "ostree.final-diffid"
 )
+
+// ErrNoBase is returned by FindBase when an image says nothing about its
+// base.
+var ErrNoBase = errors.New("no base marker")
 
 // Base is the base of a derived image: the first Layers layers of Image.
 type Base struct {
@@ -38,18 +43,23 @@ func BaseOf(img *Image) *Base { return &Base{Image: img, Layers: len(img.Layers)
 // base.name and base.digest annotations buildah writes, opening that image
 // with opts.
 func FindBase(ctx context.Context, derived *Image, opts Options) (*Base, error) {
+	staleLabel := ""
 	if id := derived.Labels()[FinalDiffIDLabel]; id != "" {
 		for i, l := range derived.Layers {
 			if l.DiffID.String() == id {
 				return &Base{Image: derived, Layers: i + 1, From: "label " + FinalDiffIDLabel}, nil
 			}
 		}
-		return nil, fmt.Errorf("%s: label %s=%s names no layer of the image", derived.Ref, FinalDiffIDLabel, id)
+		staleLabel = fmt.Sprintf("label %s=%s names no layer of the image", FinalDiffIDLabel, id)
 	}
 	baseName := derived.Manifest.Annotations[BaseNameAnnotation]
+	if baseName == "" && staleLabel != "" {
+		return nil, fmt.Errorf("%s: cannot tell its base (%w): %s and it has no %s annotation; name the base image as the first argument",
+			derived.Ref, ErrNoBase, staleLabel, BaseNameAnnotation)
+	}
 	if baseName == "" {
-		return nil, fmt.Errorf("%s: cannot tell its base: it has no %s label and no %s annotation; name the base image as the first argument",
-			derived.Ref, FinalDiffIDLabel, BaseNameAnnotation)
+		return nil, fmt.Errorf("%s: cannot tell its base (%w): it has no %s label and no %s annotation; name the base image as the first argument",
+			derived.Ref, ErrNoBase, FinalDiffIDLabel, BaseNameAnnotation)
 	}
 	digest := derived.Manifest.Annotations[BaseDigestAnnotation]
 	ref, err := baseRef(baseName, digest)
@@ -81,7 +91,11 @@ func FindBase(ctx context.Context, derived *Image, opts Options) (*Base, error) 
 		img.Close()
 		return nil, fmt.Errorf("%s: its base %s now has digest %s, not the %s it was built from", derived.Ref, ref, img.Digest, digest)
 	}
-	return &Base{Image: img, Layers: len(img.Layers), From: from}, nil
+	base := &Base{Image: img, Layers: len(img.Layers), From: from}
+	if staleLabel != "" {
+		base.Note = staleLabel + "; used the " + BaseNameAnnotation + " annotation"
+	}
+	return base, nil
 }
 
 // baseRef turns the base.name annotation into a reference to open,

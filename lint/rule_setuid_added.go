@@ -1,0 +1,85 @@
+package lint
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/oslayer/oslayer/diff"
+	"github.com/oslayer/oslayer/layer"
+)
+
+var setuidAdded = &Rule{
+	ID: "setuid-added", Level: Warning, Source: "oslayer",
+	Description: "new setuid/setgid files anywhere, world-writable files under /usr",
+	Help: "Every setuid or setgid binary is a privilege escalation path and should be deliberate: prefer file capabilities (setcap) or a systemd service. " +
+		"World-writable files under /usr are read-only on a booted system anyway and usually a build mistake (chmod 777).",
+	Check: func(ctx context.Context, t *Target) ([]Finding, error) {
+		var out []Finding
+		if t.Base != nil {
+			for _, c := range t.Base.Changes {
+				if c.New == nil {
+					continue
+				}
+				newBits, oldBits := specialBits(c.New.Mode), 0
+				if c.Old != nil {
+					oldBits = specialBits(c.Old.Mode)
+				}
+				if added := newBits &^ oldBits; added != 0 {
+					out = append(out, finding(c.Path, c.Package, fmt.Sprintf("%s added (mode %s)", bitNames(added), c.New.Mode)))
+				}
+				if m, _ := strconv.ParseUint(c.New.Mode, 8, 32); under(c.Path, "/usr") && worldWritable(c.New.Type, uint32(m)) {
+					out = append(out, finding(c.Path, c.Package, "world-writable (mode "+c.New.Mode+")"))
+				}
+			}
+			return out, nil
+		}
+		// No base: setuid files the package records do not explain.
+		changes, err := t.Verified(ctx)
+		if err != nil {
+			return nil, err
+		}
+		modeChanged := map[string]bool{}
+		for _, c := range changes {
+			if c.Kind == diff.Metadata || c.Kind == diff.Modified {
+				modeChanged[c.Path] = true
+			}
+		}
+		for p, n := range t.Tree.Walk() {
+			abs := "/" + p
+			if n.Type == layer.TypeRegular && n.Mode&0o6000 != 0 {
+				if owner := t.Owners.Of(abs, false); owner == "" || modeChanged[abs] {
+					out = append(out, finding(abs, owner, fmt.Sprintf("%s file (mode %04o) no package installed so", bitNames(int(n.Mode&0o6000)), n.Mode)))
+				}
+			}
+			if under(abs, "/usr") && worldWritable(n.Type.String(), n.Mode) {
+				out = append(out, finding(abs, t.Owners.Of(abs, n.Type == layer.TypeDir), fmt.Sprintf("world-writable (mode %04o)", n.Mode)))
+			}
+		}
+		return out, nil
+	},
+}
+
+func specialBits(mode string) int {
+	m, err := strconv.ParseUint(mode, 8, 32)
+	if err != nil {
+		return 0
+	}
+	return int(m & 0o6000)
+}
+
+func bitNames(bits int) string {
+	switch bits {
+	case 0o4000:
+		return "setuid"
+	case 0o2000:
+		return "setgid"
+	}
+	return "setuid and setgid"
+}
+
+// worldWritable: files and directories others can write; a sticky
+// directory (like /tmp) is still reported under /usr.
+func worldWritable(typ string, mode uint32) bool {
+	return (typ == layer.TypeRegular.String() || typ == layer.TypeDir.String()) && mode&0o002 != 0
+}

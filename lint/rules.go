@@ -1,0 +1,10 @@
+package lint
+
+// rules lists every rule; Rules returns them sorted by ID.
+var rules = []*Rule{
+	// bootc container lint's checks, same ids and meaning.
+	varRun, etcUsretc, bootcKargs, kernel, utf8Names, apiBaseDirectories, baseimageRoot,
+	buildahInjected, baseimageComposefs, varLog, varTmpfiles, sysusersRule, nonemptyBoot, nonemptyRunTmp,
+	// oslayer's own.
+	usrOverride, bootableLabels, sqliteWAL, setuidAdded, optState, etcModified,
+}
