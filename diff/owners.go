@@ -18,18 +18,7 @@ type Owners map[string][]string
 // directory is also resolved inside tree and the file indexed under both.
 func NewOwners(tree *layer.Tree, dbs []*pkgdb.DB) Owners {
 	o := Owners{}
-	resolved := map[string]string{} // directory → canonical directory
-	canonical := func(dir string) string {
-		if c, ok := resolved[dir]; ok {
-			return c
-		}
-		c := dir
-		if n, err := tree.Resolve(strings.TrimPrefix(dir, "/")); err == nil {
-			c = "/" + n.Path()
-		}
-		resolved[dir] = c
-		return c
-	}
+	canonical := Canonicalizer(tree)
 	for _, db := range dbs {
 		for i := range db.Packages {
 			pkg := &db.Packages[i]
@@ -38,14 +27,35 @@ func NewOwners(tree *layer.Tree, dbs []*pkgdb.DB) Owners {
 					continue
 				}
 				o.add(f.Path, pkg.Name)
-				dir, base := path.Split(f.Path)
-				if c := path.Join(canonical(path.Clean(dir)), base); c != f.Path {
+				if c := canonical(f.Path); c != f.Path {
 					o.add(c, pkg.Name)
 				}
 			}
 		}
 	}
 	return o
+}
+
+// Canonicalizer returns a function that maps an absolute path as a
+// package recorded it to where it is in tree: its directory is resolved
+// through symlinks inside the tree ("/bin/ls" → "/usr/bin/ls" on a
+// merged-/usr system), its last component is kept. Paths whose directory
+// does not resolve are returned as they are.
+func Canonicalizer(tree *layer.Tree) func(string) string {
+	resolved := map[string]string{} // directory → canonical directory
+	return func(p string) string {
+		dir, base := path.Split(p)
+		dir = path.Clean(dir)
+		c, ok := resolved[dir]
+		if !ok {
+			c = dir
+			if n, err := tree.Resolve(strings.TrimPrefix(dir, "/")); err == nil {
+				c = "/" + n.Path()
+			}
+			resolved[dir] = c
+		}
+		return path.Join(c, base)
+	}
 }
 
 func (o Owners) add(p, name string) {
