@@ -49,7 +49,7 @@ func TreeFromDir(ctx context.Context, dir string, opts DirOptions) (*Tree, error
 	}
 	t := NewTree()
 	r := &dirReader{root: root, dev: st.Dev, tree: t, inodes: map[[2]uint64]uint64{},
-		mounts: mountPointsBelow(root), invalid: opts.Invalid}
+		mounts: MountPointsBelow(root), invalid: opts.Invalid}
 	if t.Root.Metadata, err = metadataOf(&st, root); err != nil {
 		return nil, err
 	}
@@ -277,10 +277,11 @@ func (r *dirReader) hashFile(n *Node, buf []byte) error {
 	return nil
 }
 
-// mountPointsBelow returns the mount points strictly below root, read from
-// /proc/self/mountinfo. Bind mounts of a container build live on the same
-// device as the root, so device numbers alone do not reveal them.
-func mountPointsBelow(root string) map[string]bool {
+// MountPointsBelow returns the mount points strictly below root (an
+// absolute path), read from /proc/self/mountinfo. Bind mounts of a
+// container build live on the same device as the root, so device numbers
+// alone do not reveal them.
+func MountPointsBelow(root string) map[string]bool {
 	data, err := os.ReadFile("/proc/self/mountinfo")
 	if err != nil {
 		return nil

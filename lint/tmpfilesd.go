@@ -2,6 +2,7 @@ package lint
 
 import (
 	"bufio"
+	"fmt"
 	"io/fs"
 	"path"
 	"slices"
@@ -121,7 +122,7 @@ func splitQuoted(line string) []string {
 // symlink, as bootc does.
 func tmpfilesLine(p string, isDir bool, mode uint32, user, group, target string) string {
 	if isDir {
-		return "d " + escapeTmpfiles(p) + " " + strconv.FormatUint(uint64(mode&0o7777), 8) + " " + user + " " + group + " - -"
+		return fmt.Sprintf("d %s %04o %s %s - -", escapeTmpfiles(p), mode&0o7777, user, group)
 	}
 	return "L " + escapeTmpfiles(p) + " - - - - " + escapeTmpfiles(target)
 }

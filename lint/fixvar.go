@@ -1,0 +1,149 @@
+package lint
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+const (
+	// factoryDir is where systemd-tmpfiles' C lines copy from by default.
+	factoryDir = "usr/share/factory"
+	// fixVarConf receives the lines --fix-var writes.
+	fixVarConf = "usr/lib/tmpfiles.d/oslayer-var.conf"
+)
+
+// varLeftAlone are /var paths --fix-var does not move: the directories
+// finalize empties (declared with a d line if need be), and /var/run,
+// which var-run judges.
+var varLeftAlone = map[string]bool{"/var/tmp": true, "/var/cache": true, "/var/run": true}
+
+// fixVar moves /var content no tmpfiles.d entry declares into
+// /usr/share/factory/var and declares it: a C line copies a file or
+// directory back at boot when it is missing, an L line recreates a
+// symlink. Directories that are declared are entered; what is below them
+// is judged the same way. It returns the lines written.
+func (r *rootFS) fixVar(entries map[string]tmpfilesEntry) ([]string, error) {
+	var lines []string
+	var walk func(rel string) error
+	walk = func(rel string) error {
+		fd, err := r.openDir(rel)
+		if err != nil {
+			return fmt.Errorf("--fix-var: %w", err)
+		}
+		defer unix.Close(fd)
+		children, err := names(fd)
+		if err != nil {
+			return err
+		}
+		slices.Sort(children)
+		for _, name := range children {
+			childRel := rel + "/" + name
+			abs := "/" + childRel
+			if r.mounts[r.host(childRel)] {
+				continue
+			}
+			var st unix.Stat_t
+			if err := unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+				return fmt.Errorf("%s: %w", r.host(childRel), err)
+			}
+			isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
+			_, declared := entries[abs]
+			if varLeftAlone[abs] {
+				if isDir && !declared && abs != "/var/run" {
+					lines = append(lines, tmpfilesLine(abs, true, st.Mode, itoa(int(st.Uid)), itoa(int(st.Gid)), ""))
+				}
+				continue
+			}
+			if declared {
+				if isDir && st.Dev == r.dev {
+					if err := walk(childRel); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+			if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+				target, err := readlinkat(fd, name)
+				if err != nil {
+					return fmt.Errorf("%s: %w", r.host(childRel), err)
+				}
+				if err := unix.Unlinkat(fd, name, 0); err != nil {
+					return fmt.Errorf("removing %s: %w", r.host(childRel), err)
+				}
+				lines = append(lines, "L "+escapeTmpfiles(abs)+" - - - - "+escapeTmpfiles(target))
+				continue
+			}
+			dst, err := r.mkdirAll(path.Join(factoryDir, rel))
+			if err != nil {
+				return err
+			}
+			err = unix.Renameat(fd, name, dst, name)
+			unix.Close(dst)
+			if errors.Is(err, unix.EXDEV) {
+				return fmt.Errorf("moving %s into /%s: /var is another file system", abs, factoryDir)
+			}
+			if err != nil {
+				return fmt.Errorf("moving %s into /%s: %w", abs, path.Join(factoryDir, rel), err)
+			}
+			lines = append(lines, "C "+escapeTmpfiles(abs)+" - - - - "+escapeTmpfiles("/"+path.Join(factoryDir, childRel)))
+		}
+		return nil
+	}
+	if err := walk("var"); err != nil {
+		return lines, err
+	}
+	if len(lines) == 0 {
+		return nil, nil
+	}
+	return lines, r.appendConf(fixVarConf, lines)
+}
+
+// appendConf adds lines to a root-relative configuration file, keeping
+// the lines it has.
+func (r *rootFS) appendConf(rel string, lines []string) error {
+	dir, name := path.Split(rel)
+	dfd, err := r.mkdirAll(strings.TrimSuffix(dir, "/"))
+	if err != nil {
+		return err
+	}
+	defer unix.Close(dfd)
+	var old []byte
+	if f, err := r.Open(rel); err == nil {
+		old, _ = readAllClose(f)
+	}
+	text := string(old)
+	if text == "" {
+		text = "# Written by oslayer finalize --fix-var: /var content the image shipped, recreated at boot.\n"
+	}
+	for _, l := range lines {
+		if !strings.Contains(text, l+"\n") {
+			text += l + "\n"
+		}
+	}
+	fd, err := unix.Openat(dfd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", r.host(rel), err)
+	}
+	_, werr := unix.Write(fd, []byte(text))
+	if cerr := unix.Close(fd); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		return fmt.Errorf("writing %s: %w", r.host(rel), werr)
+	}
+	return nil
+}
+
+func readlinkat(fd int, name string) (string, error) {
+	buf := make([]byte, unix.PathMax)
+	n, err := unix.Readlinkat(fd, name, buf)
+	if err != nil {
+		return "", err
+	}
+	return string(buf[:n]), nil
+}
