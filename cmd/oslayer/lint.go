@@ -1,0 +1,151 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/oslayer/oslayer/lint"
+)
+
+// lintOptions are the flags lint and finalize share.
+type lintOptions struct {
+	format        string
+	skip          []string
+	fatalWarnings bool
+	noTruncate    bool
+	allowOverride bool
+	allowPaths    []string
+}
+
+func (o *lintOptions) addFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&o.format, "format", "text", "output format: text, json, sarif or junit")
+	f.StringArrayVar(&o.skip, "skip", nil, "do not run this rule (repeatable)")
+	f.BoolVar(&o.fatalWarnings, "fatal-warnings", false, "fail on warnings too")
+	f.BoolVar(&o.noTruncate, "no-truncate", false, "list every finding (text output shows 5 per rule)")
+	f.BoolVar(&o.allowOverride, "allow-override", false, "accept changes to base content under /usr, like LABEL ostree.override=true")
+	f.StringArrayVar(&o.allowPaths, "allow-override-path", nil, "accept changes to base content at paths matching this pattern (* within a component, ** across; repeatable)")
+}
+
+func (o *lintOptions) validate() error {
+	switch o.format {
+	case "text", "json", "sarif", "junit":
+	default:
+		return &exitError{code: 2, msg: fmt.Sprintf("--format %q: want text, json, sarif or junit", o.format)}
+	}
+	for _, id := range o.skip {
+		if _, err := lint.RuleByID(id); err != nil {
+			return &exitError{code: 2, msg: "--skip: " + err.Error()}
+		}
+	}
+	return nil
+}
+
+func (o *lintOptions) options() lint.Options {
+	return lint.Options{Skip: o.skip, AllowOverride: o.allowOverride, AllowOverridePaths: o.allowPaths}
+}
+
+// render writes the result and turns a failed gate into exit code 1.
+func (o *lintOptions) render(w io.Writer, res *lint.Result) error {
+	var err error
+	switch o.format {
+	case "json":
+		err = lint.WriteJSON(w, res)
+	case "sarif":
+		err = lint.WriteSARIF(w, res, buildVersion())
+	case "junit":
+		err = lint.WriteJUnit(w, res, o.fatalWarnings)
+	default:
+		err = lint.WriteText(w, res, lint.TextOptions{NoTruncate: o.noTruncate, FatalWarnings: o.fatalWarnings})
+	}
+	if err != nil {
+		return err
+	}
+	if res.Failed(o.fatalWarnings) {
+		return &exitError{code: 1}
+	}
+	return nil
+}
+
+func newLintCmd() *cobra.Command {
+	var (
+		img    imageOptions
+		lo     lintOptions
+		base   string
+		rootfs string
+		list   bool
+	)
+	cmd := &cobra.Command{
+		Use:   "lint [IMAGE] | lint --rootfs DIR",
+		Short: "Check a bootable image: bootc's checks plus the /usr override policy",
+		Long: `lint is a CI gate for bootable OS images. It runs every check of bootc container
+lint (same ids and meaning) and oslayer's own, chief among them usr-override:
+derived layers may add files under /usr, but changing, removing or retyping a
+base file is an error unless the image carries LABEL ostree.override=true or
+--allow-override / --allow-override-path is given.
+
+Image mode compares IMAGE with its base (--base, or found as oslayer diff finds
+it). Rootfs mode (--rootfs DIR, or no argument inside a container build) checks
+a directory, verifying package-owned files against the rpm or dpkg database.
+
+Exit codes: 0 pass, 1 fatal findings (or warnings with --fatal-warnings),
+2 usage or input error. oslayer lint --list names the rules.`,
+		Example: `  oslayer lint docker://registry.example.com/team/os:candidate
+  oslayer lint oci:build:latest --base quay.io/fedora/fedora-bootc:41 --format sarif > lint.sarif
+  oslayer lint --rootfs /mnt/rootfs --skip var-log
+  RUN oslayer lint            # inside a Containerfile: checks /`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if list {
+				return lint.WriteRules(cmd.OutOrStdout(), lo.format == "json")
+			}
+			if err := lo.validate(); err != nil {
+				return err
+			}
+			switch {
+			case len(args) == 1 && rootfs != "":
+				return &exitError{code: 2, msg: "give an IMAGE or --rootfs DIR, not both"}
+			case len(args) == 0 && rootfs == "":
+				if !lint.InContainer() {
+					return &exitError{code: 2, msg: "name an IMAGE or --rootfs DIR (inside a container build, the default is /)"}
+				}
+				rootfs = "/"
+			}
+			iopts, err := img.layerOptions()
+			if err != nil {
+				return err
+			}
+			loader, err := img.loader()
+			if err != nil {
+				return err
+			}
+			defer loader.Close()
+			load := lint.Load{Base: base, Image: iopts, Loader: loader}
+			var t *lint.Target
+			if rootfs != "" {
+				t, err = lint.LoadRootfs(cmd.Context(), rootfs, load)
+			} else {
+				t, err = lint.LoadImage(cmd.Context(), args[0], load)
+			}
+			if err != nil {
+				return err
+			}
+			defer t.Close()
+			t.Options = lo.options()
+			res, err := lint.Run(cmd.Context(), t)
+			if err != nil {
+				return err
+			}
+			return lo.render(cmd.OutOrStdout(), res)
+		},
+	}
+	img.addFlags(cmd)
+	lo.addFlags(cmd)
+	f := cmd.Flags()
+	f.StringVar(&base, "base", "", "the base image to compare with (default: found from the image)")
+	f.StringVar(&rootfs, "rootfs", "", "check this directory instead of an image")
+	f.BoolVar(&list, "list", false, "list the rules (with --format json, also the regenerated files usr-override ignores)")
+	return cmd
+}
