@@ -37,9 +37,10 @@ var optState = &Rule{
 				viaVar = under(real, "/var")
 			}
 			for _, g := range t.stateGroups(real) {
-				msg := fmt.Sprintf("%d files (%d bytes) will be read-only on a booted system", g.files, g.bytes)
+				what := fmt.Sprintf("%d %s (%d bytes)", g.files, plural(g.files, "file", "files"), g.bytes)
+				msg := what + " will be read-only on a booted system"
 				if viaVar {
-					msg = fmt.Sprintf("%d files (%d bytes) land in %s through the %s symlink: bootc installs /var content only at first boot", g.files, g.bytes, real, area)
+					msg = fmt.Sprintf("%s land in %s through the %s symlink: bootc installs /var content only at first boot", what, real, area)
 				}
 				out = append(out, finding(g.path, t.Owners.Of(g.path, true), msg))
 			}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/oslayer/oslayer/fixtures"
+)
+
+// rpmBase is a bootable fixture base with a shell, the host's rpm and a
+// real rpm database holding the package hello.
+func rpmBase(t *testing.T, pkgs string) v1.Image {
+	t.Helper()
+	fixtures.RequireRoot(t)
+	hello := fixtures.BuildRPM(t, pkgs, fixtures.RPMSpec{Name: "hello", Version: "1.0", Release: "1", Files: []fixtures.RPMFile{
+		{Path: "/usr/bin/hello", Content: "hello 1.0\n", Mode: 0o755},
+	}})
+	staging := t.TempDir()
+	fixtures.InstallRPMs(t, staging, "/usr/lib/sysimage/rpm", "sqlite", hello)
+	layers := fixtures.Layers(t, fixtures.BusyboxBaseFiles(t))
+	layers = append(layers,
+		fixtures.Layer(t, fixtures.HostPrograms(t, []string{"rpm"}, "/usr/lib/rpm")...),
+		fixtures.LayerFromDir(t, staging))
+	return fixtures.Image(t, fixtures.BaseLabels, nil, layers...)
+}
+
+// buildWith writes a Containerfile (with %LAYOUT% replaced) and the
+// oslayer binary into a build context and runs buildah bud.
+func buildWith(t *testing.T, bh *fixtures.Buildah, layout, containerfile, tag string, extra map[string]string) (string, error) {
+	t.Helper()
+	ctx := t.TempDir()
+	bin, err := os.ReadFile(oslayerBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(ctx, "oslayer"), bin, 0o755)
+	for name, src := range extra {
+		data, _ := os.ReadFile(src)
+		os.WriteFile(filepath.Join(ctx, name), data, 0o644)
+	}
+	os.WriteFile(filepath.Join(ctx, "Containerfile"), []byte(strings.ReplaceAll(containerfile, "%LAYOUT%", layout)), 0o644)
+	return bh.TryBud(ctx, tag)
+}
+
+func TestFinalizeInARealBuild(t *testing.T) {
+	bh := fixtures.NewBuildah(t)
+	pkgs := t.TempDir()
+	layout, err := os.MkdirTemp("", "oslayer-finalize-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(layout) })
+	fixtures.WriteOCILayout(t, layout, fixtures.Named{Name: "base", Image: rpmBase(t, pkgs)})
+	extra := fixtures.BuildRPM(t, pkgs, fixtures.RPMSpec{Name: "extra", Version: "2.0", Release: "1", Files: []fixtures.RPMFile{
+		{Path: "/usr/bin/extra", Content: "extra\n", Mode: 0o755},
+	}})
+	const install = `FROM oci:%LAYOUT%:base
+RUN --mount=type=bind,source=.,target=/ctx /usr/bin/rpm --dbpath /usr/lib/sysimage/rpm --define '_db_backend sqlite' -i --nodeps /ctx/extra.rpm && mkdir -p /var/cache/dnf && echo metadata > /var/cache/dnf/repomd.xml && echo scratch > /tmp/scratch && mkdir -p /var/tmp/build && echo x > /var/tmp/build/x
+RUN --mount=type=bind,source=.,target=/ctx /ctx/oslayer finalize
+`
+	t.Run("installing packages builds and ships clean", func(t *testing.T) {
+		out, err := buildWith(t, bh, layout, install, "localhost/installed:1", map[string]string{"extra.rpm": extra})
+		if err != nil {
+			t.Fatalf("build failed: %v\n%s", err, out)
+		}
+		for _, want := range []string{"/tmp: removed 1 files", "/var/cache: removed 1 files and 1 directories", "/usr/lib/sysimage/rpm/rpmdb.sqlite: merged and removed its write-ahead log", "PASS"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("build output lacks %q:\n%s", want, out)
+			}
+		}
+		mnt := bh.Mount(bh.From("localhost/installed:1"))
+		for _, dir := range []string{"tmp", "var/cache", "var/tmp"} {
+			ents, err := os.ReadDir(filepath.Join(mnt, dir))
+			if err != nil || len(ents) != 0 {
+				t.Errorf("/%s ships %v (%v)", dir, ents, err)
+			}
+		}
+		for _, f := range []string{"rpmdb.sqlite-wal", "rpmdb.sqlite-shm"} {
+			if _, err := os.Lstat(filepath.Join(mnt, "usr/lib/sysimage/rpm", f)); err == nil {
+				t.Errorf("the image ships %s", f)
+			}
+		}
+		// The database still knows both packages, read by the real rpm.
+		q := fixtures.Run(t, "", "rpm", "--root", mnt, "--dbpath", "/usr/lib/sysimage/rpm", "-q", "hello", "extra")
+		if !strings.Contains(q, "hello-1.0-1") || !strings.Contains(q, "extra-2.0-1") {
+			t.Errorf("rpm -q after finalize: %s", q)
+		}
+	})
+
+	const override = `FROM oci:%LAYOUT%:base
+RUN echo hacked > /usr/bin/hello
+RUN --mount=type=bind,source=.,target=/ctx /ctx/oslayer finalize %FLAGS%
+`
+	t.Run("overwriting a base binary fails naming it and its package", func(t *testing.T) {
+		out, err := buildWith(t, bh, layout, strings.ReplaceAll(override, "%FLAGS%", ""), "localhost/override:1", nil)
+		if err == nil {
+			t.Fatalf("the build passed:\n%s", out)
+		}
+		for _, want := range []string{"usr-override (fatal)", "/usr/bin/hello [hello]: base file changed: content; differs from what package hello 1.0-1 installed", "FAIL: 1 fatal finding"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("build output lacks %q:\n%s", want, out)
+			}
+		}
+	})
+	t.Run("the same with --allow-override builds", func(t *testing.T) {
+		out, err := buildWith(t, bh, layout, strings.ReplaceAll(override, "%FLAGS%", "--allow-override"), "localhost/allowed:1", nil)
+		if err != nil {
+			t.Fatalf("build failed: %v\n%s", err, out)
+		}
+	})
+}
