@@ -15,6 +15,7 @@ var keptDirs = map[string]string{
 	"etc/sysusers.d":        ".conf",
 	"usr/lib/tmpfiles.d":    ".conf",
 	"etc/tmpfiles.d":        ".conf",
+	"etc/dpkg/dpkg.cfg.d":   "",
 }
 
 // keptFiles are single configuration files that are kept.
@@ -25,13 +26,14 @@ var keptFiles = map[string]bool{
 	"usr/lib/group":                    true,
 	"usr/lib/ostree/prepare-root.conf": true,
 	"etc/ostree/prepare-root.conf":     true,
+	"etc/dpkg/dpkg.cfg":                true,
 }
 
 // Kept reports whether the content of the regular file at the clean path
 // p is kept when a layer is indexed, so that Tree.FS can read it without
 // the layer: package databases and the configuration files oslayer's
 // checks read (users and groups, sysusers.d, tmpfiles.d, kargs.d,
-// prepare-root.conf). Everything else is only hashed.
+// prepare-root.conf, dpkg's configuration). Everything else is only hashed.
 func Kept(p string) bool {
 	if keptFiles[p] || pkgdb.IsDatabaseFile(p) {
 		return true

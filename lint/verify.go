@@ -64,6 +64,14 @@ func (t *Target) verify(ctx context.Context) ([]diff.Change, error) {
 	}
 	slices.Sort(paths)
 	users, groups := t.accounts()
+	filters := readDpkgFilters(t.Tree.FS())
+	dpkgOnly := len(t.Packages) > 0
+	for _, db := range t.Packages {
+		dpkgOnly = dpkgOnly && db.Kind == pkgdb.KindDpkg
+	}
+	if dpkgOnly {
+		t.Notes = append(t.Notes, "dpkg records no file modes, owners or xattrs: without a base image, changes to those of Debian packages' files cannot be seen (lint the image with its base for that)")
+	}
 
 	h := &hasher{tree: t.Tree, sums: map[hashKey]string{}}
 	var out []diff.Change
@@ -72,7 +80,7 @@ func (t *Target) verify(ctx context.Context) ([]diff.Change, error) {
 		recs := records[p]
 		n := t.lookup(p)
 		if n == nil {
-			if c, ok := missing(p, recs); ok {
+			if c, ok := missing(p, recs, filters); ok {
 				out = append(out, c)
 			}
 			continue
@@ -137,22 +145,16 @@ func underVerifiedArea(p string) bool {
 	return strings.HasPrefix(p, "/usr/") || strings.HasPrefix(p, "/etc/")
 }
 
-// excludedByDesign are places minimal images leave out on purpose (dpkg
-// path-exclude, rpm %_install_langs): a missing file there is no change.
-// rpm records what it left out (FileNotInstalled); dpkg does not.
-var excludedByDesign = []string{"/usr/share/doc/", "/usr/share/man/", "/usr/share/info/", "/usr/share/locale/", "/usr/share/help/", "/usr/share/lintian/"}
-
-func missing(p string, recs []record) (diff.Change, bool) {
+// missing reports a package file that is not there, unless the package
+// manager left it out on purpose: rpm records that (FileNotInstalled),
+// dpkg does not, so its path-exclude filters are applied here.
+func missing(p string, recs []record, filters dpkgFilters) (diff.Change, bool) {
 	for _, r := range recs {
 		if r.file.IsConfig() {
 			return diff.Change{}, false // a removed config file is the admin's business
 		}
-		if r.kind == pkgdb.KindDpkg {
-			for _, x := range excludedByDesign {
-				if strings.HasPrefix(p, x) {
-					return diff.Change{}, false
-				}
-			}
+		if r.kind == pkgdb.KindDpkg && (filters.excluded(r.file.Path) || filters.excluded(p)) {
+			return diff.Change{}, false
 		}
 	}
 	c := diff.Change{Path: p, Kind: diff.Removed, Type: recordType(recs[0]), Package: owners(recs)}
