@@ -26,7 +26,7 @@ as oslayer lint --rootfs does. A fatal finding fails the build.
 Outside a container it refuses to touch / (no /run/.containerenv, /.dockerenv or
 $container): it must never wipe a real machine's /tmp. --rootfs DIR works on
 another root anywhere.`,
-		Example: `  RUN --mount=type=bind,source=oslayer,target=/usr/local/bin/oslayer oslayer finalize
+		Example: `  RUN --mount=type=bind,source=oslayer,target=/oslayer /oslayer finalize
   RUN oslayer finalize --fix-var --allow-override-path '/usr/lib/python3*/**'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
