@@ -62,9 +62,7 @@ func TreeFromDir(ctx context.Context, dir string, opts DirOptions) (*Tree, error
 			return nil, err
 		}
 	}
-	t.content = func(n *Node) (io.ReadCloser, error) {
-		return os.OpenFile(filepath.Join(root, filepath.FromSlash(n.Path())), os.O_RDONLY|syscall.O_NOFOLLOW, 0)
-	}
+	t.content = func(n *Node) (io.ReadCloser, error) { return openRegular(filepath.Join(root, filepath.FromSlash(n.Path()))) }
 	return t, nil
 }
 
@@ -262,7 +260,7 @@ feed:
 
 func (r *dirReader) hashFile(n *Node, buf []byte) error {
 	p := filepath.Join(r.root, filepath.FromSlash(n.Path()))
-	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	f, err := openRegular(p)
 	if err != nil {
 		return fmt.Errorf("rootfs: %w", err)
 	}
@@ -318,4 +316,24 @@ func unescapeMountinfo(s string) string {
 		b.WriteByte(s[i])
 	}
 	return b.String()
+}
+
+// openRegular opens a file that must still be the regular file the walk
+// saw: no symlink is followed and a device or FIFO swapped in since is
+// refused (opened without blocking, then checked).
+func openRegular(p string) (*os.File, error) {
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s: no longer a regular file", p)
+	}
+	return f, nil
 }

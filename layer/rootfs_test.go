@@ -135,3 +135,24 @@ func TestUnescapeMountinfo(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+func TestTreeOpenNeverBlocksOnAFIFO(t *testing.T) {
+	root := t.TempDir()
+	write(t, filepath.Join(root, "file"), "x", 0o644)
+	tree, err := TreeFromDir(context.Background(), root, DirOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := tree.Lookup("file")
+	// The file becomes a FIFO after the walk: opening it must not hang.
+	os.Remove(filepath.Join(root, "file"))
+	unix.Mkfifo(filepath.Join(root, "file"), 0o644)
+	rc, err := tree.Open(n)
+	if err == nil {
+		_, err = io.ReadAll(rc)
+		rc.Close()
+	}
+	if err == nil {
+		t.Error("reading a FIFO that replaced a file succeeded")
+	}
+}
