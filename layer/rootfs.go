@@ -62,7 +62,9 @@ func TreeFromDir(ctx context.Context, dir string, opts DirOptions) (*Tree, error
 			return nil, err
 		}
 	}
-	t.content = func(n *Node) (io.ReadCloser, error) { return openRegular(filepath.Join(root, filepath.FromSlash(n.Path()))) }
+	t.content = func(n *Node) (io.ReadCloser, error) {
+		return openRegular(filepath.Join(root, filepath.FromSlash(n.Path())))
+	}
 	return t, nil
 }
 
