@@ -105,7 +105,7 @@ func TestLintCLI(t *testing.T) {
 		{"skip", []string{"lint", example + "derived", "--base", example + "base", "--skip", "usr-override"}, 0, "skipped with --skip", ""},
 		{"unknown skip", []string{"lint", example + "derived", "--skip", "nope"}, 2, "", `no rule "nope"`},
 		{"bad format", []string{"lint", example + "derived", "--format", "yaml"}, 2, "", "want text, json, sarif or junit"},
-		{"no base marker: checked against package records", []string{"lint", example + "derived"}, 0, "no base image known", ""},
+		{"no base marker: checked against package records", []string{"lint", example + "derived"}, 1, "/usr/share/doc/coreutils/LICENSE [coreutils]: base file changed: removed; differs from what package coreutils 9.5-1 installed", ""},
 		{"sarif", []string{"lint", example + "derived", "--base", example + "base", "--format", "sarif"}, 1, `"version": "2.1.0"`, ""},
 	}
 	for _, tc := range tests {
