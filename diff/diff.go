@@ -65,7 +65,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	if req.Layers && req.Rootfs != "" {
 		return nil, fmt.Errorf("--layers compares two images, not a rootfs")
 	}
-	in := Input{Loader: req.Loader, DerivedDir: req.Rootfs, Dir: layer.DirOptions{Hash: true}}
+	in := Input{Loader: req.Loader, DerivedDir: req.Rootfs, Dir: layer.DirOptions{Hash: true, Exclude: req.Loader.Dirs()}}
 	if req.Rootfs == "" {
 		var err error
 		if in.Derived, err = layer.Open(ctx, req.Derived, req.Image); err != nil {
@@ -151,7 +151,7 @@ func Load(ctx context.Context, in Input) (*Sides, error) {
 			return err
 		}
 		if s.BaseDBs, err = pkgdb.Read(gctx, s.BaseTree.FS()); err != nil {
-			return fmt.Errorf("base: %w", err)
+			return fmt.Errorf("%s: %w", in.Base.Image.Ref, err)
 		}
 		return nil
 	})
@@ -165,7 +165,11 @@ func Load(ctx context.Context, in Input) (*Sides, error) {
 			return err
 		}
 		if s.DerivedDBs, err = pkgdb.Read(gctx, s.DerivedTree.FS()); err != nil {
-			return fmt.Errorf("derived: %w", err)
+			name := in.DerivedDir
+			if in.Derived != nil {
+				name = in.Derived.Ref.String()
+			}
+			return fmt.Errorf("%s: %w", name, err)
 		}
 		return nil
 	})

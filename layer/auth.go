@@ -85,18 +85,31 @@ func (Keychain) ResolveContext(_ context.Context, target authn.Resource) (authn.
 }
 
 // authKeys lists the keys to look up for a target, most specific first:
-// "quay.io/org/repo", "quay.io/org", "quay.io". Docker Hub is also known
-// under its legacy key.
+// "quay.io/org/repo", "quay.io/org", "quay.io". Docker Hub, which
+// go-containerregistry calls index.docker.io, is also tried as podman
+// writes it ("docker.io/org/repo", "docker.io") and under docker's legacy
+// key.
 func authKeys(target authn.Resource) []string {
 	reg := target.RegistryStr()
-	var keys []string
-	if repo := target.String(); strings.HasPrefix(repo, reg+"/") {
-		for p := repo; p != reg; p = p[:strings.LastIndexByte(p, '/')] {
-			keys = append(keys, p)
-		}
+	repo := strings.TrimPrefix(strings.TrimPrefix(target.String(), reg), "/")
+	hosts := []string{reg}
+	dockerHub := reg == "index.docker.io" || reg == "docker.io"
+	if dockerHub {
+		hosts = []string{"index.docker.io", "docker.io"}
 	}
-	keys = append(keys, reg)
-	if reg == "index.docker.io" || reg == "docker.io" {
+	var keys []string
+	for _, host := range hosts {
+		for p := repo; p != ""; {
+			keys = append(keys, host+"/"+p)
+			i := strings.LastIndexByte(p, '/')
+			if i < 0 {
+				break
+			}
+			p = p[:i]
+		}
+		keys = append(keys, host)
+	}
+	if dockerHub {
 		keys = append(keys, authn.DefaultAuthKey)
 	}
 	return keys

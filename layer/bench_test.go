@@ -2,6 +2,7 @@ package layer
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -37,7 +38,7 @@ func BenchmarkIndexTar(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
 	for range b.N {
-		if _, err := IndexTar(bytes.NewReader(data), nil, nil); err != nil {
+		if _, err := IndexTar(context.Background(), bytes.NewReader(data), nil, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -51,7 +52,7 @@ func BenchmarkApply(b *testing.B) {
 			entries = append(entries, fixtures.Reg(fmt.Sprintf("usr/share/d%d/f%d", d, f), "", 0o644))
 		}
 	}
-	idx, err := IndexTar(bytes.NewReader(fixtures.Tar(b, entries...)), nil, nil)
+	idx, err := IndexTar(context.Background(), bytes.NewReader(fixtures.Tar(b, entries...)), nil, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

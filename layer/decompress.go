@@ -18,6 +18,8 @@ const (
 	compressionZstd
 )
 
+const zstdMaxWindow = 128 << 20
+
 var (
 	gzipMagic = []byte{0x1f, 0x8b}
 	zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
@@ -48,7 +50,9 @@ func decompress(r io.Reader) (io.ReadCloser, error) {
 		zr.Multistream(true)
 		return zr, nil
 	case compressionZstd:
-		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
+		// The window is allocated up front: bound it, or a few hundred
+		// hostile bytes cost 512 MB. 128 MiB covers zstd --long=27.
+		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(zstdMaxWindow), zstd.WithDecoderLowmem(true))
 		if err != nil {
 			return nil, fmt.Errorf("zstd: %w", err)
 		}

@@ -36,7 +36,7 @@ func openDockerArchive(fsys fs.FS, tag string) (v1.Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	config, err := fs.ReadFile(fsys, e.Config)
+	config, err := readSmall(fsys, e.Config)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}

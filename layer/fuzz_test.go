@@ -3,6 +3,7 @@ package layer
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"testing"
 
 	"github.com/oslayer/oslayer/fixtures"
@@ -22,7 +23,7 @@ func FuzzIndexApply(f *testing.F) {
 		f.Add(fixtures.Tar(f, s...))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		idx, err := IndexTar(bytes.NewReader(data), nil, nil)
+		idx, err := IndexTar(context.Background(), bytes.NewReader(data), nil, nil)
 		if err != nil {
 			return
 		}

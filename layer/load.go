@@ -25,6 +25,9 @@ type Loader struct {
 	Jobs int
 	// Progress, when set, is told about each layer as it is read.
 	Progress func(img *Image, layer int, cached bool)
+	// Warn, when set, is told about problems that do not change results,
+	// such as a cache that cannot be written.
+	Warn func(msg string)
 
 	mu    sync.Mutex
 	memo  map[v1.Hash]*memoEntry
@@ -54,6 +57,16 @@ func NewLoader(cache *Cache) (*Loader, error) {
 	return l, err
 }
 
+// Dirs returns the directories the loader writes to (cache and content
+// store), which a rootfs walk of "/" must leave out.
+func (l *Loader) Dirs() []string {
+	dirs := []string{l.store.dir}
+	if l.cache != nil {
+		dirs = append(dirs, l.cache.dir)
+	}
+	return dirs
+}
+
 // Close removes temporary files.
 func (l *Loader) Close() error {
 	if l.owned != "" {
@@ -81,6 +94,12 @@ func (l *Loader) Index(ctx context.Context, img *Image, i int) (*Index, error) {
 		}
 	}
 	m.idx, m.err = l.load(ctx, img, i)
+	if m.err != nil && ctx.Err() != nil {
+		// Cancelled: not the layer's fault. Later callers read it afresh.
+		l.mu.Lock()
+		delete(l.memo, info.DiffID)
+		l.mu.Unlock()
+	}
 	close(m.done)
 	return m.idx, m.err
 }
@@ -103,8 +122,10 @@ func (l *Loader) load(ctx context.Context, img *Image, i int) (*Index, error) {
 		return nil, layerError(img, i, err)
 	}
 	if l.cache != nil {
-		if err := l.cache.Put(info.DiffID, idx, keptDigests(idx)); err != nil {
-			return nil, err
+		// The layer was read and verified: a cache that cannot be written
+		// costs time later, not this result.
+		if err := l.cache.Put(info.DiffID, idx, keptDigests(idx)); err != nil && l.Warn != nil {
+			l.Warn(fmt.Sprintf("%s: layer %d/%d %s: %v", img.Ref, i+1, len(img.Layers), info.Digest, err))
 		}
 	}
 	return idx, nil
@@ -132,7 +153,7 @@ func (l *Loader) read(ctx context.Context, info LayerInfo) (*Index, error) {
 	ra := newReadAhead(zr)
 	defer ra.Close()
 	diffHash := sha256.New()
-	idx, err := IndexTar(io.TeeReader(ra, diffHash), Kept, l.store)
+	idx, err := IndexTar(ctx, io.TeeReader(ra, diffHash), Kept, l.store)
 	if err == nil {
 		// Trailing bytes after the tar's end (or a truncated compressed
 		// stream) are read here, so that both digests cover everything.
@@ -141,7 +162,10 @@ func (l *Loader) read(ctx context.Context, info LayerInfo) (*Index, error) {
 		}
 	}
 	// The whole blob is hashed even after a failure: a damaged blob is best
-	// reported as what it is, not as the decompressor's complaint.
+	// reported as what it is, not as the decompressor's complaint. The
+	// read-ahead goroutine is stopped first: it reads the same stream, and
+	// what it read was hashed, in order, on its way.
+	ra.Close()
 	if _, cerr := io.Copy(blobHash, ctxReader{ctx, rc}); cerr != nil && err == nil {
 		err = fmt.Errorf("reading blob: %w", cerr)
 	}

@@ -117,9 +117,12 @@ func validHash(h v1.Hash) bool {
 	return err == nil
 }
 
+// maxJSON bounds the small JSON files of layouts and archives.
+const maxJSON = 16 << 20
+
 // readJSON decodes a small JSON file of fsys.
 func readJSON(fsys fs.FS, name string, v any) error {
-	data, err := fs.ReadFile(fsys, name)
+	data, err := readSmall(fsys, name)
 	if err != nil {
 		return err
 	}
@@ -127,4 +130,21 @@ func readJSON(fsys fs.FS, name string, v any) error {
 		return fmt.Errorf("parsing %s: %w", name, err)
 	}
 	return nil
+}
+
+// readSmall reads a file of at most maxJSON bytes.
+func readSmall(fsys fs.FS, name string) ([]byte, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxJSON+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", name, err)
+	}
+	if len(data) > maxJSON {
+		return nil, fmt.Errorf("%s is larger than %d bytes", name, maxJSON)
+	}
+	return data, nil
 }

@@ -12,6 +12,9 @@ import (
 // or have ".." components are rejected: bootc refuses them, and they are the
 // raw material of path-traversal attacks.
 func CleanPath(name string) (string, error) {
+	if len(name) > maxPathLen {
+		return "", fmt.Errorf("name of %d bytes is longer than PATH_MAX (%d)", len(name), maxPathLen)
+	}
 	if !utf8.ValidString(name) {
 		return "", fmt.Errorf("name %q is not valid UTF-8", name)
 	}
@@ -37,6 +40,10 @@ func CleanPath(name string) (string, error) {
 	}
 	return b.String(), nil
 }
+
+// maxPathLen is Linux's PATH_MAX: no file system a layer is unpacked on
+// holds a longer path, and symlink targets are at most maxPathLen-1 bytes.
+const maxPathLen = 4096
 
 // split returns the parent directory and the base name of a clean path.
 func split(p string) (dir, base string) {

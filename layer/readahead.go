@@ -80,7 +80,7 @@ func (ra *readAhead) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// Close stops the producer and waits for it.
+// Close stops the producer and waits for it; it may be called again.
 func (ra *readAhead) Close() error {
 	ra.once.Do(func() { close(ra.done) })
 	ra.wg.Wait()

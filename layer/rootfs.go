@@ -28,6 +28,9 @@ type DirOptions struct {
 	// symlink target is not UTF-8; such entries are left out. Without it
 	// they are an error.
 	Invalid func(path string)
+	// Exclude lists directories (host paths) left out of the tree, such as
+	// oslayer's own cache when the rootfs is "/".
+	Exclude []string
 }
 
 // TreeFromDir reads a directory tree (a rootfs) into a Tree. Filesystems
@@ -49,7 +52,13 @@ func TreeFromDir(ctx context.Context, dir string, opts DirOptions) (*Tree, error
 	}
 	t := NewTree()
 	r := &dirReader{root: root, dev: st.Dev, tree: t, inodes: map[[2]uint64]uint64{},
-		mounts: MountPointsBelow(root), invalid: opts.Invalid}
+		mounts: MountPointsBelow(root), invalid: opts.Invalid, exclude: map[[2]uint64]bool{}}
+	for _, x := range opts.Exclude {
+		var xs unix.Stat_t
+		if unix.Stat(x, &xs) == nil {
+			r.exclude[[2]uint64{xs.Dev, xs.Ino}] = true
+		}
+	}
 	if t.Root.Metadata, err = metadataOf(&st, root); err != nil {
 		return nil, err
 	}
@@ -76,6 +85,7 @@ type dirReader struct {
 	files   []*Node              // regular files to hash
 	mounts  map[string]bool      // mount points below root, as paths on the host
 	invalid func(string)
+	exclude map[[2]uint64]bool // (dev, ino) of directories left out
 }
 
 func (r *dirReader) walk(ctx context.Context, dir string, parent *Node) error {
@@ -111,11 +121,14 @@ func (r *dirReader) walk(ctx context.Context, dir string, parent *Node) error {
 		if st.Mode&unix.S_IFMT == unix.S_IFSOCK {
 			continue // sockets are runtime state; layers cannot hold them
 		}
+		if r.exclude[[2]uint64{st.Dev, st.Ino}] {
+			continue
+		}
 		md, err := metadataOf(&st, p)
 		if err != nil {
 			return err
 		}
-		n := &Node{Metadata: md, Name: name, Layer: -1, Offset: -1}
+		n := &Node{Metadata: md, Name: name, Layer: -1, DataLayer: -1, Offset: -1}
 		if n.Type == TypeSymlink {
 			target, err := os.Readlink(p)
 			if err != nil {
@@ -131,7 +144,10 @@ func (r *dirReader) walk(ctx context.Context, dir string, parent *Node) error {
 			n.Linkname = target
 		}
 		parent.addChild(n)
-		if st.Dev != r.dev || r.mounts[p] {
+		// Only directories show a mount by their device: overlayfs reports
+		// the lower file system's device for files. Bind-mounted files are
+		// in mountinfo.
+		if r.mounts[p] || (n.Type == TypeDir && st.Dev != r.dev) {
 			n.MountPoint = true
 			continue
 		}
@@ -263,6 +279,9 @@ feed:
 func (r *dirReader) hashFile(n *Node, buf []byte) error {
 	p := filepath.Join(r.root, filepath.FromSlash(n.Path()))
 	f, err := openRegular(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // removed while we looked: its digest stays unknown
+	}
 	if err != nil {
 		return fmt.Errorf("rootfs: %w", err)
 	}

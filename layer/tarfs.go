@@ -6,6 +6,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	pathpkg "path"
+	"strings"
 	"time"
 )
 
@@ -17,6 +19,9 @@ type tarFS struct {
 	f     *os.File
 	name  string
 	files map[string]tarFile
+	// links maps a symlink or hardlink entry to the clean name it points
+	// at: docker save before Docker 25 links repeated layers this way.
+	links map[string]string
 }
 
 type tarFile struct {
@@ -28,7 +33,12 @@ func openTarFS(path string) (*tarFS, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &tarFS{f: f, name: path, files: make(map[string]tarFile)}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	t := &tarFS{f: f, name: path, files: make(map[string]tarFile), links: make(map[string]string)}
 	// archive/tar skips content with Seek, so this reads only headers, and
 	// the file position after Next is where the entry's content starts.
 	tr := tar.NewReader(f)
@@ -41,7 +51,7 @@ func openTarFS(path string) (*tarFS, error) {
 			f.Close()
 			return nil, fmt.Errorf("reading archive %s: %w", path, err)
 		}
-		if hdr.Typeflag != tar.TypeReg {
+		if hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeSymlink && hdr.Typeflag != tar.TypeLink {
 			continue
 		}
 		p, err := CleanPath(hdr.Name)
@@ -49,10 +59,28 @@ func openTarFS(path string) (*tarFS, error) {
 			f.Close()
 			return nil, fmt.Errorf("reading archive %s: %w", path, err)
 		}
+		switch {
+		case hdr.Typeflag == tar.TypeSymlink:
+			if target, err := CleanPath(pathpkg.Join(pathpkg.Dir(p), hdr.Linkname)); err == nil && !strings.HasPrefix(hdr.Linkname, "/") {
+				t.links[p] = target
+			}
+			continue
+		case hdr.Typeflag == tar.TypeLink:
+			if target, err := CleanPath(hdr.Linkname); err == nil {
+				t.links[p] = target
+			}
+			continue
+		case isSparse(hdr):
+			continue // archives of images hold no sparse files; their offsets would lie
+		}
 		off, err := f.Seek(0, io.SeekCurrent)
 		if err != nil {
 			f.Close()
 			return nil, fmt.Errorf("reading archive %s: %w", path, err)
+		}
+		if hdr.Size < 0 || off+hdr.Size > fi.Size() {
+			f.Close()
+			return nil, fmt.Errorf("reading archive %s: %s: %d bytes at offset %d run past the end of the file: truncated archive", path, hdr.Name, hdr.Size, off)
 		}
 		t.files[p] = tarFile{off: off, size: hdr.Size}
 	}
@@ -65,7 +93,15 @@ func (t *tarFS) Open(name string) (fs.File, error) {
 	if !fs.ValidPath(name) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
 	}
-	tf, ok := t.files[name]
+	target := name
+	for hops := 0; hops < maxSymlinkHops; hops++ {
+		next, ok := t.links[target]
+		if !ok {
+			break
+		}
+		target = next
+	}
+	tf, ok := t.files[target]
 	if !ok {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
 	}

@@ -15,12 +15,14 @@ type Node struct {
 	Metadata
 	Name   string
 	Parent *Node
-	// Layer is the index of the layer that last wrote this node, or -1 for
+	// Layer is the index of the layer that last wrote this path, or -1 for
 	// nodes of a rootfs directory.
 	Layer int
-	// Offset is where the content starts in that layer's uncompressed stream
-	// (-1 when unknown).
-	Offset int64
+	// DataLayer is the layer whose stream holds the content, at Offset
+	// (-1 when unknown). It differs from Layer for a hardlink to a file of
+	// an earlier layer.
+	DataLayer int
+	Offset    int64
 	// Inode groups hardlinks: nodes with the same non-zero Inode are one file.
 	Inode uint64
 	// Implicit marks a directory that no layer declared: a layer had entries
@@ -80,7 +82,7 @@ type Tree struct {
 
 // NewTree returns a Tree holding only an empty root directory.
 func NewTree() *Tree {
-	return &Tree{Root: &Node{Metadata: Metadata{Type: TypeDir, Mode: 0o755}, Layer: -1, Offset: -1, Implicit: true}}
+	return &Tree{Root: &Node{Metadata: Metadata{Type: TypeDir, Mode: 0o755}, Layer: -1, DataLayer: -1, Offset: -1, Implicit: true}}
 }
 
 // Open opens the content of a regular file node, when the tree can reach
@@ -140,7 +142,13 @@ func (t *Tree) Len() int {
 	return count(t.Root)
 }
 
-const maxSymlinkHops = 40
+const (
+	maxSymlinkHops = 40
+	// maxResolveParts bounds the components one resolution may walk,
+	// symlink targets included; the kernel's limits (40 links of at most
+	// 4095 bytes) allow more, but no real path comes close.
+	maxResolveParts = 8192
+)
 
 var (
 	errNotFound = errors.New("no such file or directory")
@@ -160,9 +168,12 @@ func (t *Tree) resolve(p string, followFinal bool, stop func(prefix string, n *N
 		parts = nil
 	}
 	stack := []*Node{t.Root}
-	hops := 0
-	literal, followed := "", false
+	hops, walked := 0, 0
+	literalEnd, followed := 0, false // p[:literalEnd] is the literal prefix walked so far
 	for len(parts) > 0 {
+		if walked++; walked > maxResolveParts {
+			return nil, errLoop
+		}
 		part := parts[0]
 		parts = parts[1:]
 		cur := stack[len(stack)-1]
@@ -180,9 +191,12 @@ func (t *Tree) resolve(p string, followFinal bool, stop func(prefix string, n *N
 			return nil, errNotDir
 		}
 		next := cur.children[part]
-		if !followed {
-			literal = join(literal, part)
-			if stop != nil && stop(literal, next) {
+		if !followed && stop != nil {
+			if literalEnd > 0 {
+				literalEnd++
+			}
+			literalEnd += len(part)
+			if stop(p[:literalEnd], next) {
 				return nil, nil
 			}
 		}
@@ -250,7 +264,10 @@ func (t *Tree) Apply(idx *Index, layer int) error {
 
 func (t *Tree) applyWhiteout(e *Entry, stop func(string, *Node) bool) error {
 	if e.Whiteout == WhiteoutOpaque {
-		dir, err := t.resolve(e.Path, true, stop)
+		// The marker makes this layer's directory opaque. If the lower path
+		// is a symlink, the layer's directory replaces it; the symlink's
+		// target is not touched (as containers/storage and overlayfs do).
+		dir, err := t.resolve(e.Path, false, stop)
 		if dir == nil || errors.Is(err, errNotFound) || errors.Is(err, errNotDir) {
 			return nil // nothing below to hide
 		}
@@ -283,7 +300,7 @@ func (t *Tree) applyEntry(e *Entry, layer int) error {
 			return fmt.Errorf("the root must be a directory, layer has a %s", e.Type)
 		}
 		t.Root.Metadata = e.Metadata
-		t.Root.Layer, t.Root.Offset, t.Root.Implicit = layer, e.Offset, false
+		t.Root.Layer, t.Root.DataLayer, t.Root.Offset, t.Root.Implicit = layer, layer, e.Offset, false
 		return nil
 	}
 	dirPath, name := split(e.Path)
@@ -291,7 +308,7 @@ func (t *Tree) applyEntry(e *Entry, layer int) error {
 	if err != nil {
 		return err
 	}
-	n := &Node{Metadata: e.Metadata, Name: name, Layer: layer, Offset: e.Offset}
+	n := &Node{Metadata: e.Metadata, Name: name, Layer: layer, DataLayer: layer, Offset: e.Offset}
 	if e.Hardlink != "" {
 		target, err := t.resolve(e.Hardlink, false, nil)
 		if err != nil {
@@ -304,10 +321,10 @@ func (t *Tree) applyEntry(e *Entry, layer int) error {
 			t.nextInode++
 			target.Inode = t.nextInode
 		}
-		n.Metadata, n.Layer, n.Offset, n.Inode = target.Metadata, target.Layer, target.Offset, target.Inode
+		n.Metadata, n.DataLayer, n.Offset, n.Inode = target.Metadata, target.DataLayer, target.Offset, target.Inode
 	}
 	if old := dir.children[name]; old != nil && old.Type == TypeDir && n.Type == TypeDir {
-		old.Metadata, old.Layer, old.Offset, old.Implicit = n.Metadata, layer, n.Offset, false
+		old.Metadata, old.Layer, old.DataLayer, old.Offset, old.Implicit = n.Metadata, layer, layer, n.Offset, false
 		return nil
 	}
 	dir.addChild(n)
@@ -315,49 +332,38 @@ func (t *Tree) applyEntry(e *Entry, layer int) error {
 }
 
 // mkdirAll resolves the directory p, creating missing directories as
-// implicit ones owned by the given layer.
+// implicit ones owned by the given layer. It walks p once; only symlinks
+// met on the way are resolved from the root.
 func (t *Tree) mkdirAll(p string, layer int) (*Node, error) {
-	for {
-		n, err := t.resolve(p, true, nil)
-		if err == nil {
-			if n.Type != TypeDir {
-				return nil, fmt.Errorf("parent %s: %w", Abs(p), errNotDir)
-			}
-			return n, nil
-		}
-		if !errors.Is(err, errNotFound) {
-			return nil, fmt.Errorf("parent %s: %w", Abs(p), err)
-		}
-		// Create the first missing component, then try again: the path
-		// may run through symlinks, so components are not simply appended.
-		if err := t.mkdirFirstMissing(p, layer); err != nil {
-			return nil, err
-		}
+	cur := t.Root
+	if p == "" {
+		return cur, nil
 	}
-}
-
-func (t *Tree) mkdirFirstMissing(p string, layer int) error {
-	prefix := ""
+	end := 0
 	for part := range strings.SplitSeq(p, "/") {
-		prefix = join(prefix, part)
-		_, err := t.resolve(prefix, true, nil)
-		if err == nil {
-			continue
+		if end > 0 {
+			end++
 		}
-		if !errors.Is(err, errNotFound) {
-			return fmt.Errorf("parent %s: %w", Abs(prefix), err)
+		end += len(part)
+		child := cur.children[part]
+		switch {
+		case child == nil:
+			child = &Node{Metadata: Metadata{Type: TypeDir, Mode: 0o755}, Name: part, Layer: layer, DataLayer: layer, Offset: -1, Implicit: true}
+			cur.addChild(child)
+		case child.Type == TypeSymlink:
+			target, err := t.resolve(p[:end], true, nil)
+			if errors.Is(err, errNotFound) {
+				return nil, fmt.Errorf("parent %s is a symlink to missing %s", Abs(p[:end]), child.Linkname)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("parent %s: %w", Abs(p[:end]), err)
+			}
+			child = target
 		}
-		parentPath, name := split(prefix)
-		parent, perr := t.resolve(parentPath, true, nil)
-		if perr != nil {
-			return fmt.Errorf("parent %s: %w", Abs(parentPath), perr)
+		if child.Type != TypeDir {
+			return nil, fmt.Errorf("parent %s: %w", Abs(p[:end]), errNotDir)
 		}
-		if n := parent.children[name]; n != nil {
-			// A dangling symlink: creating through it would need its target.
-			return fmt.Errorf("parent %s is a symlink to missing %s", Abs(prefix), n.Linkname)
-		}
-		parent.addChild(&Node{Metadata: Metadata{Type: TypeDir, Mode: 0o755}, Name: name, Layer: layer, Offset: -1, Implicit: true})
-		return nil
+		cur = child
 	}
-	return fmt.Errorf("parent %s: cannot be created", Abs(p))
+	return cur, nil
 }

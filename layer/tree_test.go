@@ -3,6 +3,7 @@ package layer
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -17,7 +18,7 @@ import (
 
 func indexOf(t *testing.T, files ...fixtures.File) *Index {
 	t.Helper()
-	idx, err := IndexTar(bytes.NewReader(fixtures.Tar(t, files...)), nil, nil)
+	idx, err := IndexTar(context.Background(), bytes.NewReader(fixtures.Tar(t, files...)), nil, nil)
 	if err != nil {
 		t.Fatalf("IndexTar: %v", err)
 	}
@@ -189,7 +190,7 @@ func TestApplyMergesLayers(t *testing.T) {
 			},
 			want: []string{
 				"bin directory 0755 0:0 L0",
-				"bin/also-true file 0755 0:0 L0 3 ino1",
+				"bin/also-true file 0755 0:0 L1 3 ino1",
 				"bin/true2 file 0755 0:0 L0 3 ino1",
 			},
 		},
@@ -202,6 +203,20 @@ func TestApplyMergesLayers(t *testing.T) {
 			want: []string{
 				"etc directory 0700 5:6 L1",
 				"etc/hosts file 0644 0:0 L0 1",
+			},
+		},
+		{
+			name: "an opaque marker below a lower symlink leaves the symlink's target alone",
+			layers: [][]fixtures.File{
+				{d("usr", 0o755), d("usr/lib", 0o755), reg("usr/lib/libc.so", "c", 0o644), sym("lib", "usr/lib")},
+				{fixtures.Opaque("lib"), reg("lib/new", "n", 0o644)},
+			},
+			want: []string{
+				"lib symlink 0777 0:0 L0 -> usr/lib",
+				"usr directory 0755 0:0 L0",
+				"usr/lib directory 0755 0:0 L0",
+				"usr/lib/libc.so file 0644 0:0 L0 1",
+				"usr/lib/new file 0644 0:0 L1 1",
 			},
 		},
 		{
@@ -263,7 +278,7 @@ func TestIndexTarRejectsBadEntries(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := IndexTar(bytes.NewReader(fixtures.Tar(t, tc.files...)), nil, nil)
+			_, err := IndexTar(context.Background(), bytes.NewReader(fixtures.Tar(t, tc.files...)), nil, nil)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error = %v, want one containing %q", err, tc.want)
 			}
@@ -284,7 +299,7 @@ func TestIndexTarRejectsBrokenStreams(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := IndexTar(bytes.NewReader(tc.data), nil, nil)
+			_, err := IndexTar(context.Background(), bytes.NewReader(tc.data), nil, nil)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error = %v, want one containing %q", err, tc.want)
 			}
@@ -303,7 +318,7 @@ func TestIndexTarRecordsMetadataDigestsAndOffsets(t *testing.T) {
 		fixtures.Symlink("usr/bin/sh", "bash"),
 		fixtures.File{Path: "ignored/.wh..wh.plnk", Type: tar.TypeReg},
 	)
-	idx, err := IndexTar(bytes.NewReader(data), nil, nil)
+	idx, err := IndexTar(context.Background(), bytes.NewReader(data), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,7 +355,7 @@ func TestLibarchiveXattrs(t *testing.T) {
 		t.Fatal(err)
 	}
 	tw.Close()
-	idx, err := IndexTar(&buf, nil, nil)
+	idx, err := IndexTar(context.Background(), &buf, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,7 +376,7 @@ func TestCaptureAndTreeFS(t *testing.T) {
 		d("var", 0o755), d("var/lib", 0o755), sym("var/lib/db", "/usr/lib/db"),
 	)
 	capture := func(p string) bool { return strings.HasSuffix(p, "/status") }
-	idx, err := IndexTar(bytes.NewReader(data), capture, store)
+	idx, err := IndexTar(context.Background(), bytes.NewReader(data), capture, store)
 	if err != nil {
 		t.Fatal(err)
 	}

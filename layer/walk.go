@@ -2,6 +2,7 @@ package layer
 
 import (
 	"archive/tar"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
@@ -32,10 +33,16 @@ const (
 
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
 
+// maxSparseSize bounds the size a sparse entry may expand to: its holes
+// cost no input but must be hashed, so a hostile header could otherwise
+// keep oslayer hashing zeros for days.
+const maxSparseSize = 64 << 30
+
 // IndexTar reads an uncompressed tar stream to its end and indexes it. Every
 // regular file's content is hashed; files selected by capture are also
-// written to store. Errors name the offending entry.
-func IndexTar(r io.Reader, capture Capture, store *Store) (*Index, error) {
+// written to store. Errors name the offending entry. ctx is checked while
+// content is hashed, so even expanding a sparse file stops when cancelled.
+func IndexTar(ctx context.Context, r io.Reader, capture Capture, store *Store) (*Index, error) {
 	cr := &countingReader{r: r}
 	tr := tar.NewReader(cr)
 	bufp := copyBufs.Get().(*[]byte)
@@ -59,10 +66,13 @@ func IndexTar(r io.Reader, capture Capture, store *Store) (*Index, error) {
 		}
 		e.Offset = cr.n
 		if isSparse(hdr) {
+			if hdr.Size > maxSparseSize {
+				return nil, fmt.Errorf("entry %q: sparse file of %d bytes: refusing to expand more than %d", hdr.Name, hdr.Size, int64(maxSparseSize))
+			}
 			e.Offset = -1
 		}
 		if e.Type == TypeRegular && e.Hardlink == "" && e.Whiteout == NoWhiteout {
-			if err := hashContent(&e, tr, *bufp, capture, store); err != nil {
+			if err := hashContent(ctx, &e, tr, *bufp, capture, store); err != nil {
 				return nil, fmt.Errorf("entry %q: %w", hdr.Name, err)
 			}
 		}
@@ -76,7 +86,7 @@ func IndexTar(r io.Reader, capture Capture, store *Store) (*Index, error) {
 	return idx, nil
 }
 
-func hashContent(e *Entry, r io.Reader, buf []byte, capture Capture, store *Store) error {
+func hashContent(ctx context.Context, e *Entry, r io.Reader, buf []byte, capture Capture, store *Store) error {
 	h := sha256.New()
 	var w io.Writer = h
 	var pending *pendingBlob
@@ -88,7 +98,7 @@ func hashContent(e *Entry, r io.Reader, buf []byte, capture Capture, store *Stor
 		defer pending.abort()
 		w = io.MultiWriter(h, pending)
 	}
-	n, err := io.CopyBuffer(w, r, buf)
+	n, err := io.CopyBuffer(w, ctxReader{ctx, r}, buf)
 	if err != nil {
 		return fmt.Errorf("reading content: %w", err)
 	}
@@ -105,6 +115,9 @@ func hashContent(e *Entry, r io.Reader, buf []byte, capture Capture, store *Stor
 // entryFromHeader normalises a tar header. skip is true for entries that
 // carry no filesystem object (AUFS metadata such as .wh..wh.plnk).
 func entryFromHeader(hdr *tar.Header) (e Entry, skip bool, err error) {
+	if hdr.Typeflag == tar.TypeXGlobalHeader {
+		return e, true, nil // PAX defaults for later entries; archive/tar applies them
+	}
 	p, err := CleanPath(hdr.Name)
 	if err != nil {
 		return e, false, err
@@ -150,6 +163,9 @@ func entryFromHeader(hdr *tar.Header) (e Entry, skip bool, err error) {
 		e.Type = TypeSymlink
 		if !utf8.ValidString(hdr.Linkname) {
 			return e, false, fmt.Errorf("symlink target %q is not valid UTF-8", hdr.Linkname)
+		}
+		if len(hdr.Linkname) >= maxPathLen {
+			return e, false, fmt.Errorf("symlink target of %d bytes is longer than the kernel allows", len(hdr.Linkname))
 		}
 		e.Linkname = hdr.Linkname
 	case tar.TypeDir:

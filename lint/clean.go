@@ -71,10 +71,9 @@ func (r *rootFS) removeContents(dirfd int, rel string, rm *Removed) error {
 			}
 			return fmt.Errorf("%s: %w", r.host(child), err)
 		}
-		if st.Dev != r.dev {
-			rm.Kept = append(rm.Kept, "/"+child)
-			continue
-		}
+		// Directories reveal a mount by their device; files do not (overlayfs
+		// reports a lower layer's device for them) and bind-mounted files
+		// were found in mountinfo above.
 		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
 			cfd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 			if err != nil {

@@ -124,6 +124,9 @@ func LoadRootfs(ctx context.Context, dir string, l Load) (*Target, error) {
 	}
 	t := &Target{Name: abs, Running: abs == "/"}
 	opts := layer.DirOptions{Hash: l.Base != "", Invalid: func(p string) { t.InvalidNames = append(t.InvalidNames, "/"+p) }}
+	if l.Loader != nil {
+		opts.Exclude = l.Loader.Dirs()
+	}
 	if l.Base != "" {
 		bimg, err := layer.Open(ctx, l.Base, l.Image)
 		if err != nil {
