@@ -47,6 +47,10 @@ type Change struct {
 	// not exist).
 	Old *Attrs `json:"old,omitempty"`
 	New *Attrs `json:"new,omitempty"`
+
+	// oldInode and newInode group hardlinks, so summaries count their
+	// bytes once.
+	oldInode, newInode uint64
 }
 
 // Attrs is what a change report says about one side of a path.
@@ -95,6 +99,10 @@ func contentDetails(a, b *layer.Node) []string {
 	return nil
 }
 
+// selinuxXattr is not compared: bootc relabels every file from the image's
+// own policy, so labels in layers (or on a build host's rootfs) are noise.
+const selinuxXattr = "security.selinux"
+
 // metadataDetails says how mode, owner, xattrs (and mtime, if asked)
 // differ.
 func metadataDetails(a, b *layer.Node, mtime bool) []string {
@@ -109,6 +117,9 @@ func metadataDetails(a, b *layer.Node, mtime bool) []string {
 		out = append(out, fmt.Sprintf("gid %d -> %d", a.GID, b.GID))
 	}
 	for _, k := range slices.Sorted(maps.Keys(a.Xattrs)) {
+		if k == selinuxXattr {
+			continue
+		}
 		v2, ok := b.Xattrs[k]
 		switch {
 		case !ok:
@@ -118,7 +129,7 @@ func metadataDetails(a, b *layer.Node, mtime bool) []string {
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(b.Xattrs)) {
-		if _, ok := a.Xattrs[k]; !ok {
+		if _, ok := a.Xattrs[k]; !ok && k != selinuxXattr {
 			out = append(out, "xattr "+k+" added")
 		}
 	}

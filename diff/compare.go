@@ -106,9 +106,9 @@ func (c *comparer) node(p string, a, b *layer.Node) {
 func (c *comparer) all(p string, n *layer.Node, kind Kind) {
 	ch := Change{Path: abs(p), Kind: kind, Type: n.Type.String()}
 	if kind == Added {
-		ch.SizeDelta, ch.New, ch.Layer = n.Size, attrsOf(n), c.layerOf(n)
+		ch.SizeDelta, ch.New, ch.Layer, ch.newInode = n.Size, attrsOf(n), c.layerOf(n), n.Inode
 	} else {
-		ch.SizeDelta, ch.Old = -n.Size, attrsOf(n)
+		ch.SizeDelta, ch.Old, ch.oldInode = -n.Size, attrsOf(n), n.Inode
 	}
 	c.out = append(c.out, ch)
 	if n.Type == layer.TypeDir {

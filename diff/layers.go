@@ -18,14 +18,16 @@ type LayerStatus struct {
 
 // LayerReport is what an update from one image to another downloads.
 type LayerReport struct {
-	Old          string        `json:"old"`
-	New          string        `json:"new"`
-	Layers       []LayerStatus `json:"layers"`
-	Download     int64         `json:"download_bytes"`
-	Reused       int64         `json:"reused_bytes"`
-	Total        int64         `json:"total_bytes"`
-	NewLayers    int           `json:"new_layers"`
-	ReusedLayers int           `json:"reused_layers"`
+	Old    string        `json:"old"`
+	New    string        `json:"new"`
+	Layers []LayerStatus `json:"layers"`
+	// Download counts each distinct blob once, as clients fetch them.
+	Download int64 `json:"download_bytes"`
+	Reused   int64 `json:"reused_bytes"`
+	Total    int64 `json:"total_bytes"`
+	// NewLayers counts the distinct blobs to download.
+	NewLayers    int `json:"new_layers"`
+	ReusedLayers int `json:"reused_layers"`
 }
 
 // Layer statuses.
@@ -46,6 +48,7 @@ func CompareLayers(oldImg, newImg *layer.Image) *LayerReport {
 	}
 	r := &LayerReport{Old: oldImg.Ref.String(), New: newImg.Ref.String(), Layers: []LayerStatus{}}
 	history := layerHistory(newImg)
+	fetched := map[string]bool{} // a blob used twice is downloaded once
 	for i, l := range newImg.Layers {
 		st := LayerStatus{Index: i + 1, Digest: l.Digest.String(), DiffID: l.DiffID.String(), Size: l.Size,
 			Status: LayerNew, CreatedBy: history[i]}
@@ -57,7 +60,8 @@ func CompareLayers(oldImg, newImg *layer.Image) *LayerReport {
 		case diffIDs[st.DiffID]:
 			st.Status = LayerRecompressed
 		}
-		if st.Status != LayerReused {
+		if st.Status != LayerReused && !fetched[st.Digest] {
+			fetched[st.Digest] = true
 			r.Download += l.Size
 			r.NewLayers++
 		}

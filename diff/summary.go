@@ -14,7 +14,8 @@ type AreaSummary struct {
 	TypeChange int    `json:"typechange"`
 	Removed    int    `json:"removed"`
 	// BytesAdded is the content size of added files; BytesRemoved of
-	// removed ones; SizeDelta the net change over every change.
+	// removed ones; SizeDelta the net change over every change. The names
+	// of a hardlinked file count its bytes once.
 	BytesAdded   int64 `json:"bytes_added"`
 	BytesRemoved int64 `json:"bytes_removed"`
 	SizeDelta    int64 `json:"size_delta"`
@@ -42,11 +43,17 @@ func (a *AreaSummary) Changes() int {
 	return a.Added + a.Modified + a.Metadata + a.TypeChange + a.Removed
 }
 
-func (a *AreaSummary) add(c *Change) {
+// add counts a change; dup says its bytes were counted already (another
+// name of the same hardlinked file).
+func (a *AreaSummary) add(c *Change, dup bool) {
+	delta := c.SizeDelta
+	if dup {
+		delta = 0
+	}
 	switch c.Kind {
 	case Added:
 		a.Added++
-		a.BytesAdded += c.SizeDelta
+		a.BytesAdded += delta
 	case Modified:
 		a.Modified++
 	case Metadata:
@@ -55,9 +62,9 @@ func (a *AreaSummary) add(c *Change) {
 		a.TypeChange++
 	case Removed:
 		a.Removed++
-		a.BytesRemoved -= c.SizeDelta
+		a.BytesRemoved -= delta
 	}
-	a.SizeDelta += c.SizeDelta
+	a.SizeDelta += delta
 }
 
 // Summary sums up a diff.
@@ -91,10 +98,19 @@ func Summarize(changes []Change) Summary {
 		s.Areas = append(s.Areas, AreaSummary{Area: a})
 		idx[a] = i
 	}
+	seen := map[[2]uint64]bool{} // (side, inode) of hardlinks counted
 	for i := range changes {
 		c := &changes[i]
-		s.Areas[idx[AreaOf(c.Path)]].add(c)
-		s.Total.add(c)
+		dup := false
+		for side, ino := range []uint64{c.oldInode, c.newInode} {
+			if ino != 0 {
+				key := [2]uint64{uint64(side), ino}
+				dup = dup || seen[key]
+				seen[key] = true
+			}
+		}
+		s.Areas[idx[AreaOf(c.Path)]].add(c, dup)
+		s.Total.add(c, dup)
 	}
 	return s
 }

@@ -65,9 +65,14 @@ func (Keychain) ResolveContext(_ context.Context, target authn.Resource) (authn.
 			continue
 		}
 		for _, key := range keys {
-			ac, err := cf.GetAuthConfig(key)
-			if err != nil {
-				return nil, fmt.Errorf("credentials for %s from %s: %w", key, file, err)
+			// The file's own entry first: docker/cli's lookup rewrites
+			// "docker.io" to its legacy index key, which podman never writes.
+			ac, ok := cf.AuthConfigs[key]
+			if !ok {
+				var err error
+				if ac, err = cf.GetAuthConfig(key); err != nil {
+					return nil, fmt.Errorf("credentials for %s from %s: %w", key, file, err)
+				}
 			}
 			if ac.Username == "" && ac.Password == "" && ac.Auth == "" && ac.IdentityToken == "" && ac.RegistryToken == "" {
 				continue

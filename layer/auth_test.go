@@ -122,3 +122,22 @@ func TestOpenUsesRegistryCredentials(t *testing.T) {
 		t.Errorf("without credentials: err = %v, want a 401", err)
 	}
 }
+
+func TestKeychainFindsPodmansDockerHubEntries(t *testing.T) {
+	dir := isolateAuth(t)
+	repo, err := name.NewRepository("fedora/fedora")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"docker.io", "docker.io/fedora", "docker.io/fedora/fedora"} {
+		authFile(t, filepath.Join(dir, "run", "containers", "auth.json"), key, "hub-"+key, "x")
+		a, err := Keychain{}.Resolve(repo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, _ := a.Authorization()
+		if cfg.Username != "hub-"+key {
+			t.Errorf("podman key %q: user %q", key, cfg.Username)
+		}
+	}
+}

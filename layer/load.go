@@ -23,10 +23,12 @@ type Loader struct {
 	store *Store
 	// Jobs bounds how many layers are read at once (GOMAXPROCS when 0).
 	Jobs int
-	// Progress, when set, is told about each layer as it is read.
+	// Progress, when set, is told about each layer as it is read, from
+	// several goroutines at once.
 	Progress func(img *Image, layer int, cached bool)
 	// Warn, when set, is told about problems that do not change results,
-	// such as a cache that cannot be written.
+	// such as a cache that cannot be written. It may be called from
+	// several goroutines at once.
 	Warn func(msg string)
 
 	mu    sync.Mutex

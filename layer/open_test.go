@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -229,7 +230,10 @@ func TestLoaderCachesIndexesByDiffID(t *testing.T) {
 			t.Fatal(err)
 		}
 		l := newLoader(t, cache)
+		var mu sync.Mutex
 		l.Progress = func(_ *Image, i int, cached bool) {
+			mu.Lock()
+			defer mu.Unlock()
 			if !cached {
 				reads = append(reads, i)
 			}

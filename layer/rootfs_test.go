@@ -156,3 +156,16 @@ func TestTreeOpenNeverBlocksOnAFIFO(t *testing.T) {
 		t.Error("reading a FIFO that replaced a file succeeded")
 	}
 }
+
+func TestTreeFromDirLeavesExcludedDirsOut(t *testing.T) {
+	root := t.TempDir()
+	write(t, filepath.Join(root, "root/.cache/oslayer/index"), "cache", 0o644)
+	write(t, filepath.Join(root, "etc/os-release"), "x", 0o644)
+	tree, err := TreeFromDir(context.Background(), root, DirOptions{Hash: true, Exclude: []string{filepath.Join(root, "root/.cache/oslayer")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tree.Lookup("root/.cache/oslayer") != nil || tree.Lookup("root/.cache") == nil || tree.Lookup("etc/os-release") == nil {
+		t.Error("the excluded directory is in the tree, or too much was left out")
+	}
+}

@@ -25,7 +25,7 @@ func TestCLI(t *testing.T) {
 				"Files: 18 changes",
 				"metadata    0 B     /usr/bin/passwd  [passwd]  mode 4755 -> 0755",
 				"modified    +9 B    /usr/bin/yes  [coreutils]  content",
-				"total  10     3         2         1           2        +381 B",
+				"total  10     3         2         1           2        +361 B", // tool and tool2 are one file
 			}},
 		{name: "exit code with changes", args: []string{"diff", "--exit-code", example + "base", example + "derived"}, code: 1},
 		{name: "exit code without changes", args: []string{"diff", "--exit-code", example + "base", example + "base"}, code: 0,

@@ -48,17 +48,20 @@ func (o *imageOptions) loader() (*layer.Loader, error) {
 	var cache *layer.Cache
 	if !o.noCache {
 		dir, err := layer.DefaultCacheDir()
-		if err != nil {
-			return nil, err
+		if err == nil {
+			cache, err = layer.OpenCache(dir)
 		}
-		if cache, err = layer.OpenCache(dir); err != nil {
-			return nil, err
+		if err != nil {
+			// A cache only saves time: go on without it.
+			fmt.Fprintf(os.Stderr, "oslayer: warning: no layer cache: %v\n", err)
+			cache = nil
 		}
 	}
 	l, err := layer.NewLoader(cache)
 	if err != nil {
 		return nil, err
 	}
+	l.Warn = func(msg string) { fmt.Fprintln(os.Stderr, "oslayer: warning:", msg) }
 	if isTerminal(os.Stderr) {
 		l.Progress = func(img *layer.Image, i int, cached bool) {
 			if !cached {

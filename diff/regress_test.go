@@ -1,0 +1,73 @@
+package diff
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/oslayer/oslayer/fixtures"
+	"github.com/oslayer/oslayer/layer"
+)
+
+func treeOf(t *testing.T, layers ...[]fixtures.File) *layer.Tree {
+	t.Helper()
+	tree := layer.NewTree()
+	for i, files := range layers {
+		idx, err := layer.IndexTar(context.Background(), bytes.NewReader(fixtures.Tar(t, files...)), nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tree.Apply(idx, i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return tree
+}
+
+func TestSummaryCountsHardlinkedBytesOnce(t *testing.T) {
+	base := treeOf(t, []fixtures.File{fixtures.Dir("usr", 0o755)})
+	derived := treeOf(t, []fixtures.File{fixtures.Dir("usr", 0o755), fixtures.Reg("usr/a", string(make([]byte, 1000)), 0o644),
+		fixtures.Hardlink("usr/b", "usr/a", 0o644), fixtures.Hardlink("usr/c", "usr/a", 0o644)})
+	s := Summarize(Compare(base, derived, CompareOptions{}))
+	if s.Total.Added != 3 || s.Total.BytesAdded != 1000 || s.Total.SizeDelta != 1000 {
+		t.Errorf("total = %+v, want 3 paths and 1000 bytes", s.Total)
+	}
+	s = Summarize(Compare(derived, base, CompareOptions{}))
+	if s.Total.Removed != 3 || s.Total.BytesRemoved != 1000 {
+		t.Errorf("removed total = %+v", s.Total)
+	}
+}
+
+func TestSELinuxLabelsAreNotCompared(t *testing.T) {
+	f := func(label string) fixtures.File {
+		return fixtures.File{Path: "usr/bin/x", Type: tar.TypeReg, Mode: 0o755, Content: "x", Xattrs: map[string]string{"security.selinux": label}}
+	}
+	base := treeOf(t, []fixtures.File{f("system_u:object_r:bin_t:s0")})
+	derived := treeOf(t, []fixtures.File{f("unconfined_u:object_r:user_tmp_t:s0")})
+	if c := Compare(base, derived, CompareOptions{}); len(c) != 0 {
+		t.Errorf("changes = %+v", c)
+	}
+}
+
+func TestLayerReportCountsABlobOnce(t *testing.T) {
+	empty := fixtures.Layer(t, fixtures.Dir("tmp", 0o1777))
+	old := image(t, fixtures.Image(t, nil, nil, fixtures.Layer(t, fixtures.Reg("a", "a", 0o644))))
+	newImg := image(t, fixtures.Image(t, nil, nil, fixtures.Layer(t, fixtures.Reg("a", "a", 0o644)), empty, empty))
+	r := CompareLayers(old, newImg)
+	size, _ := empty.Size()
+	if r.NewLayers != 1 || r.Download != size || r.ReusedLayers != 1 {
+		t.Errorf("report = %+v, want one download of %d bytes", r, size)
+	}
+}
+
+func image(t *testing.T, img v1.Image) *layer.Image {
+	t.Helper()
+	im, err := layer.FromV1(layer.Reference{Transport: "oci", Name: "test"}, img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return im
+}
