@@ -33,9 +33,9 @@ const (
 
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
 
-// maxSparseSize bounds the size a sparse entry may expand to: its holes
-// cost no input but must be hashed, so a hostile header could otherwise
-// keep oslayer hashing zeros for days.
+// maxSparseSize bounds what the sparse entries of one layer may expand to
+// in all: holes cost no input but must be hashed, so hostile headers could
+// otherwise keep oslayer hashing zeros for days.
 const maxSparseSize = 64 << 30
 
 // IndexTar reads an uncompressed tar stream to its end and indexes it. Every
@@ -48,6 +48,7 @@ func IndexTar(ctx context.Context, r io.Reader, capture Capture, store *Store) (
 	bufp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bufp)
 	idx := &Index{}
+	var sparse int64
 	for {
 		pos := cr.n
 		hdr, err := tr.Next()
@@ -66,8 +67,8 @@ func IndexTar(ctx context.Context, r io.Reader, capture Capture, store *Store) (
 		}
 		e.Offset = cr.n
 		if isSparse(hdr) {
-			if hdr.Size > maxSparseSize {
-				return nil, fmt.Errorf("entry %q: sparse file of %d bytes: refusing to expand more than %d", hdr.Name, hdr.Size, int64(maxSparseSize))
+			if sparse += hdr.Size; hdr.Size > maxSparseSize || sparse > maxSparseSize {
+				return nil, fmt.Errorf("entry %q: sparse file of %d bytes: refusing to expand more than %d bytes of sparse files in a layer", hdr.Name, hdr.Size, int64(maxSparseSize))
 			}
 			e.Offset = -1
 		}
