@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/oslayer/oslayer/internal/rootdir"
 )
 
 // cleanDirs are what must not ship: emptied, never removed themselves.
@@ -28,22 +30,22 @@ type Removed struct {
 
 // clean empties each of cleanDirs, never following a symlink, never
 // entering or removing a mount point.
-func (r *rootFS) clean() ([]Removed, error) {
+func clean(r *rootdir.Dir) ([]Removed, error) {
 	var out []Removed
 	for _, rel := range cleanDirs {
 		rm := Removed{Dir: "/" + rel}
-		fd, err := r.openDir(rel)
+		fd, err := r.OpenDir(rel)
 		switch {
 		case errors.Is(err, unix.ENOENT):
 			continue
-		case errors.Is(err, errUnsafe):
+		case errors.Is(err, rootdir.ErrUnsafe):
 			rm.Skipped = err.Error()
 			out = append(out, rm)
 			continue
 		case err != nil:
 			return out, err
 		}
-		err = r.removeContents(fd, rel, &rm)
+		err = removeContents(r, fd, rel, &rm)
 		unix.Close(fd)
 		if err != nil {
 			return out, err
@@ -53,14 +55,14 @@ func (r *rootFS) clean() ([]Removed, error) {
 	return out, nil
 }
 
-func (r *rootFS) removeContents(dirfd int, rel string, rm *Removed) error {
-	entries, err := names(dirfd)
+func removeContents(r *rootdir.Dir, dirfd int, rel string, rm *Removed) error {
+	entries, err := rootdir.Names(dirfd)
 	if err != nil {
-		return fmt.Errorf("listing %s: %w", r.host(rel), err)
+		return fmt.Errorf("listing %s: %w", r.Host(rel), err)
 	}
 	for _, name := range entries {
 		child := filepath.Join(rel, name)
-		if keepInRun[child] || r.mounts[r.host(child)] {
+		if keepInRun[child] || r.Mounts[r.Host(child)] {
 			rm.Kept = append(rm.Kept, "/"+child)
 			continue
 		}
@@ -69,7 +71,7 @@ func (r *rootFS) removeContents(dirfd int, rel string, rm *Removed) error {
 			if errors.Is(err, unix.ENOENT) {
 				continue
 			}
-			return fmt.Errorf("%s: %w", r.host(child), err)
+			return fmt.Errorf("%s: %w", r.Host(child), err)
 		}
 		// Directories reveal a mount by their device; files do not (overlayfs
 		// reports a lower layer's device for them) and bind-mounted files
@@ -77,15 +79,15 @@ func (r *rootFS) removeContents(dirfd int, rel string, rm *Removed) error {
 		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
 			cfd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 			if err != nil {
-				return fmt.Errorf("%s: %w", r.host(child), err)
+				return fmt.Errorf("%s: %w", r.Host(child), err)
 			}
-			if r.isMount(cfd, child) {
+			if r.IsMount(cfd, child) {
 				unix.Close(cfd)
 				rm.Kept = append(rm.Kept, "/"+child)
 				continue
 			}
 			kept := len(rm.Kept)
-			err = r.removeContents(cfd, child, rm)
+			err = removeContents(r, cfd, child, rm)
 			unix.Close(cfd)
 			if err != nil {
 				return err
@@ -94,13 +96,13 @@ func (r *rootFS) removeContents(dirfd int, rel string, rm *Removed) error {
 				continue // something below stays, so does the directory
 			}
 			if err := unix.Unlinkat(dirfd, name, unix.AT_REMOVEDIR); err != nil {
-				return fmt.Errorf("removing %s: %w", r.host(child), err)
+				return fmt.Errorf("removing %s: %w", r.Host(child), err)
 			}
 			rm.Dirs++
 			continue
 		}
 		if err := unix.Unlinkat(dirfd, name, 0); err != nil {
-			return fmt.Errorf("removing %s: %w", r.host(child), err)
+			return fmt.Errorf("removing %s: %w", r.Host(child), err)
 		}
 		rm.Files++
 		if st.Mode&unix.S_IFMT == unix.S_IFREG {

@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"path/filepath"
 	"strings"
+
+	"github.com/oslayer/oslayer/internal/rootdir"
 )
 
 // FinalizeOptions tune Finalize.
@@ -45,20 +47,20 @@ func Finalize(ctx context.Context, opts FinalizeOptions) (*FinalizeReport, error
 	if root == "/" && !opts.Force && !InContainer() {
 		return nil, fmt.Errorf("refusing to finalize / outside a container build: no %s and no $container; pass --rootfs DIR for another root, or --force", strings.Join(containerMarkers, " or "))
 	}
-	r, err := openRootFS(root)
+	r, err := rootdir.Open(root)
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
 	rep := &FinalizeReport{Root: root}
-	if rep.Removed, err = r.clean(); err != nil {
+	if rep.Removed, err = clean(r); err != nil {
 		return rep, err
 	}
-	if rep.Checkpointed, err = r.checkpointWAL(ctx); err != nil {
+	if rep.Checkpointed, err = checkpointWAL(r, ctx); err != nil {
 		return rep, err
 	}
 	if opts.FixVar {
-		if rep.VarLines, err = r.fixVar(readTmpfiles(r)); err != nil {
+		if rep.VarLines, err = fixVar(r, readTmpfiles(r.ReadFS())); err != nil {
 			return rep, err
 		}
 		if len(rep.VarLines) > 0 {

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/oslayer/oslayer/internal/rootdir"
 )
 
 const (
@@ -27,16 +29,16 @@ var varLeftAlone = map[string]bool{"/var/tmp": true, "/var/cache": true, "/var/r
 // directory back at boot when it is missing, an L line recreates a
 // symlink. Directories that are declared are entered; what is below them
 // is judged the same way. It returns the lines written.
-func (r *rootFS) fixVar(entries map[string]tmpfilesEntry) ([]string, error) {
+func fixVar(r *rootdir.Dir, entries map[string]tmpfilesEntry) ([]string, error) {
 	var lines []string
 	var walk func(rel string) error
 	walk = func(rel string) error {
-		fd, err := r.openDir(rel)
+		fd, err := r.OpenDir(rel)
 		if err != nil {
 			return fmt.Errorf("--fix-var: %w", err)
 		}
 		defer unix.Close(fd)
-		children, err := names(fd)
+		children, err := rootdir.Names(fd)
 		if err != nil {
 			return err
 		}
@@ -44,12 +46,12 @@ func (r *rootFS) fixVar(entries map[string]tmpfilesEntry) ([]string, error) {
 		for _, name := range children {
 			childRel := rel + "/" + name
 			abs := "/" + childRel
-			if r.mounts[r.host(childRel)] {
+			if r.Mounts[r.Host(childRel)] {
 				continue
 			}
 			var st unix.Stat_t
 			if err := unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-				return fmt.Errorf("%s: %w", r.host(childRel), err)
+				return fmt.Errorf("%s: %w", r.Host(childRel), err)
 			}
 			isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
 			_, declared := entries[abs]
@@ -60,7 +62,7 @@ func (r *rootFS) fixVar(entries map[string]tmpfilesEntry) ([]string, error) {
 				continue
 			}
 			if declared {
-				if isDir && st.Dev == r.dev {
+				if isDir && st.Dev == r.Dev {
 					if err := walk(childRel); err != nil {
 						return err
 					}
@@ -70,15 +72,15 @@ func (r *rootFS) fixVar(entries map[string]tmpfilesEntry) ([]string, error) {
 			if st.Mode&unix.S_IFMT == unix.S_IFLNK {
 				target, err := readlinkat(fd, name)
 				if err != nil {
-					return fmt.Errorf("%s: %w", r.host(childRel), err)
+					return fmt.Errorf("%s: %w", r.Host(childRel), err)
 				}
 				if err := unix.Unlinkat(fd, name, 0); err != nil {
-					return fmt.Errorf("removing %s: %w", r.host(childRel), err)
+					return fmt.Errorf("removing %s: %w", r.Host(childRel), err)
 				}
 				lines = append(lines, "L "+escapeTmpfiles(abs)+" - - - - "+escapeTmpfiles(target))
 				continue
 			}
-			dst, err := r.mkdirAll(path.Join(factoryDir, rel))
+			dst, err := r.MkdirAll(path.Join(factoryDir, rel))
 			if err != nil {
 				return err
 			}
@@ -100,20 +102,20 @@ func (r *rootFS) fixVar(entries map[string]tmpfilesEntry) ([]string, error) {
 	if len(lines) == 0 {
 		return nil, nil
 	}
-	return lines, r.appendConf(fixVarConf, lines)
+	return lines, appendConf(r, fixVarConf, lines)
 }
 
 // appendConf adds lines to a root-relative configuration file, keeping
 // the lines it has.
-func (r *rootFS) appendConf(rel string, lines []string) error {
+func appendConf(r *rootdir.Dir, rel string, lines []string) error {
 	dir, name := path.Split(rel)
-	dfd, err := r.mkdirAll(strings.TrimSuffix(dir, "/"))
+	dfd, err := r.MkdirAll(strings.TrimSuffix(dir, "/"))
 	if err != nil {
 		return err
 	}
 	defer unix.Close(dfd)
 	var old []byte
-	if f, err := r.Open(rel); err == nil {
+	if f, err := r.ReadFS().Open(rel); err == nil {
 		old, _ = readAllClose(f)
 	}
 	text := string(old)
@@ -127,14 +129,14 @@ func (r *rootFS) appendConf(rel string, lines []string) error {
 	}
 	fd, err := unix.Openat(dfd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", r.host(rel), err)
+		return fmt.Errorf("writing %s: %w", r.Host(rel), err)
 	}
 	_, werr := unix.Write(fd, []byte(text))
 	if cerr := unix.Close(fd); werr == nil {
 		werr = cerr
 	}
 	if werr != nil {
-		return fmt.Errorf("writing %s: %w", r.host(rel), werr)
+		return fmt.Errorf("writing %s: %w", r.Host(rel), werr)
 	}
 	return nil
 }

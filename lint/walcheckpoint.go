@@ -9,6 +9,8 @@ import (
 
 	"golang.org/x/sys/unix"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/oslayer/oslayer/internal/rootdir"
 )
 
 // Checkpoint is a sqlite database whose WAL was merged and removed.
@@ -22,15 +24,15 @@ type Checkpoint struct {
 // database into the database, switches it to rollback-journal mode (so a
 // read-only /usr can still be read without a -shm file) and removes the
 // -wal and -shm files.
-func (r *rootFS) checkpointWAL(ctx context.Context) ([]Checkpoint, error) {
+func checkpointWAL(r *rootdir.Dir, ctx context.Context) ([]Checkpoint, error) {
 	var out []Checkpoint
 	for _, dir := range packageDBDirs {
 		rel := strings.TrimPrefix(dir, "/")
-		fd, err := r.openDir(rel)
+		fd, err := r.OpenDir(rel)
 		if err != nil {
 			continue // missing, or a symlink (var/lib/rpm on Fedora) handled through its target
 		}
-		cps, err := r.checkpointDir(ctx, fd, rel)
+		cps, err := checkpointDir(r, ctx, fd, rel)
 		unix.Close(fd)
 		if err != nil {
 			return out, err
@@ -40,8 +42,8 @@ func (r *rootFS) checkpointWAL(ctx context.Context) ([]Checkpoint, error) {
 	return out, nil
 }
 
-func (r *rootFS) checkpointDir(ctx context.Context, fd int, rel string) ([]Checkpoint, error) {
-	entries, err := names(fd)
+func checkpointDir(r *rootdir.Dir, ctx context.Context, fd int, rel string) ([]Checkpoint, error) {
+	entries, err := rootdir.Names(fd)
 	if err != nil {
 		return nil, err
 	}
@@ -61,11 +63,11 @@ func (r *rootFS) checkpointDir(ctx context.Context, fd int, rel string) ([]Check
 		// sqlite opens it, its log and its lock file in this directory
 		// and nowhere else.
 		if err := checkpoint(ctx, fmt.Sprintf("/proc/self/fd/%d/%s", fd, db)); err != nil {
-			return out, fmt.Errorf("checkpointing %s: %w", r.host(rel+"/"+db), err)
+			return out, fmt.Errorf("checkpointing %s: %w", r.Host(rel+"/"+db), err)
 		}
 		for _, leftover := range []string{db + "-wal", db + "-shm"} {
 			if err := unix.Unlinkat(fd, leftover, 0); err != nil && !errors.Is(err, unix.ENOENT) {
-				return out, fmt.Errorf("removing %s: %w", r.host(rel+"/"+leftover), err)
+				return out, fmt.Errorf("removing %s: %w", r.Host(rel+"/"+leftover), err)
 			}
 		}
 		out = append(out, Checkpoint{Path: "/" + rel + "/" + db, Bytes: before})
