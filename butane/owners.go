@@ -1,0 +1,100 @@
+package butane
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/coreos/ignition/v2/config/v3_7_experimental/types"
+)
+
+// accounts maps user and group names to ids: the target's passwd and group
+// files (and nss-altfiles' /usr/lib copies), plus the users and groups the
+// config declares with ids.
+type accounts struct {
+	users, groups map[string]int
+}
+
+func (r *renderer) loadAccounts() error {
+	r.acct = accounts{users: map[string]int{}, groups: map[string]int{}}
+	for _, f := range []struct {
+		path string
+		into map[string]int
+	}{{"/etc/passwd", r.acct.users}, {"/usr/lib/passwd", r.acct.users}, {"/etc/group", r.acct.groups}, {"/usr/lib/group", r.acct.groups}} {
+		data, ok, err := r.target.readFile(f.path)
+		if err != nil {
+			return fmt.Errorf("reading %s of the target: %w", f.path, err)
+		}
+		if !ok {
+			continue
+		}
+		for _, a := range parseAccounts(string(data)) {
+			if _, dup := f.into[a.name]; !dup {
+				f.into[a.name] = a.id
+			}
+		}
+	}
+	for _, g := range r.cfg.Ign.Passwd.Groups {
+		if g.Gid != nil {
+			r.acct.groups[g.Name] = *g.Gid
+		}
+	}
+	for _, u := range r.cfg.Ign.Passwd.Users {
+		if u.UID != nil {
+			r.acct.users[u.Name] = *u.UID
+			if u.PrimaryGroup == nil && (u.NoUserGroup == nil || !*u.NoUserGroup) {
+				r.acct.groups[u.Name] = *u.UID // sysusers gives the user a group of the same name and id
+			}
+		}
+	}
+	return nil
+}
+
+// owner resolves a node's user and group into e; unspecified means root.
+// Under /var, names the image does not know yet are kept for tmpfiles.d,
+// which resolves them at boot.
+func (r *renderer) owner(e *Entry, u types.NodeUser, g types.NodeGroup, what string) error {
+	lateOK := under(e.Path, "/var")
+	switch {
+	case u.ID != nil:
+		e.UID = *u.ID
+	case u.Name != nil && *u.Name != "":
+		e.User = *u.Name
+		id, ok := r.acct.users[*u.Name]
+		if !ok && !lateOK {
+			return fmt.Errorf("%s: user %q is not in the target's /etc/passwd or /usr/lib/passwd, nor declared with a uid in passwd.users", what, *u.Name)
+		}
+		e.UID = id
+	}
+	switch {
+	case g.ID != nil:
+		e.GID = *g.ID
+	case g.Name != nil && *g.Name != "":
+		e.Group = *g.Name
+		id, ok := r.acct.groups[*g.Name]
+		if !ok && !lateOK {
+			return fmt.Errorf("%s: group %q is not in the target's /etc/group or /usr/lib/group, nor declared with a gid in passwd.groups", what, *g.Name)
+		}
+		e.GID = id
+	}
+	return nil
+}
+
+type account struct {
+	name string
+	id   int
+}
+
+func parseAccounts(data string) []account {
+	var out []account
+	for _, line := range strings.Split(data, "\n") {
+		f := strings.Split(line, ":")
+		if len(f) < 3 || f[0] == "" {
+			continue
+		}
+		if id, err := strconv.Atoi(f[2]); err == nil {
+			out = append(out, account{f[0], id})
+		}
+	}
+	return out
+}

@@ -1,0 +1,251 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/oslayer/oslayer/butane"
+	"github.com/oslayer/oslayer/layer"
+)
+
+func newButaneCmd() *cobra.Command {
+	var (
+		img          imageOptions
+		apply, out   string
+		base, dest   string
+		filesDir     string
+		firstbootOut string
+		compression  string
+		strict       bool
+		render       butane.RenderOptions
+	)
+	cmd := &cobra.Command{
+		Use:   "butane CONFIG.bu (--apply DIR | -o LAYER | --base REF --dest REF)",
+		Short: "Render a Butane config into image content",
+		Long: `butane translates a Butane config with the Butane and Ignition libraries and
+renders at build time what Ignition would write at first boot: files,
+directories, links, systemd units with their [Install] links, users and groups
+(as sysusers.d entries), SSH keys and /var content (as tmpfiles.d lines), kernel
+arguments (as bootc kargs.d). Disks, file systems, password hashes and removed
+kernel arguments need first boot: they are an error unless --firstboot-out FILE
+keeps them in an Ignition config of the same spec version.
+
+  --apply DIR        write into a root directory (inside a Containerfile: --apply /)
+  -o FILE            write a layer tarball (.tar, .tar.gz, .tar.zst), on top of --base if given
+  --base REF --dest REF   write an image: the base plus one layer
+
+CONFIG "-" reads standard input. Layers and images are reproducible: the time in
+them is $SOURCE_DATE_EPOCH, else the base image's creation time, else 1970.`,
+		Example: `  RUN --mount=type=bind,source=.,target=/ctx /ctx/oslayer butane /ctx/config.bu --apply /
+  oslayer butane config.bu --files-dir files -o layer.tar.zst
+  oslayer butane config.bu --base quay.io/fedora/fedora-coreos:stable --dest oci:out:latest --firstboot-out firstboot.ign`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			modes := 0
+			for _, set := range []bool{apply != "", out != "", dest != ""} {
+				if set {
+					modes++
+				}
+			}
+			if modes != 1 {
+				return &exitError{code: 2, msg: "give exactly one of --apply DIR, -o FILE or --dest REF"}
+			}
+			if dest != "" && base == "" {
+				return &exitError{code: 2, msg: "--dest needs --base"}
+			}
+			if apply != "" && base != "" {
+				return &exitError{code: 2, msg: "--apply renders onto DIR itself: --base does not apply"}
+			}
+			name, input, err := readConfig(cmd.InOrStdin(), args[0])
+			if err != nil {
+				return err
+			}
+			cfg, msgs, err := butane.Translate(name, input, butane.Options{FilesDir: filesDir, Strict: strict})
+			printMessages(cmd.ErrOrStderr(), msgs)
+			if err != nil {
+				return err
+			}
+			render.Firstboot = firstbootOut != ""
+
+			ctx := cmd.Context()
+			var target *butane.Target
+			var baseImg *layer.Image
+			switch {
+			case apply != "":
+				target, err = butane.RootfsTarget(ctx, apply)
+			case base != "":
+				iopts, lerr := img.layerOptions()
+				if lerr != nil {
+					return lerr
+				}
+				loader, lerr := img.loader()
+				if lerr != nil {
+					return lerr
+				}
+				defer loader.Close()
+				if baseImg, err = layer.Open(ctx, base, iopts); err != nil {
+					return err
+				}
+				defer baseImg.Close()
+				target, err = butane.ImageTarget(ctx, loader, baseImg)
+			default:
+				target = butane.NoTarget()
+			}
+			if err != nil {
+				return err
+			}
+			res, err := butane.Render(ctx, cfg, target, render)
+			if err != nil {
+				return err
+			}
+			printMessages(cmd.ErrOrStderr(), res.Messages)
+			if firstbootOut != "" {
+				if err := writeFirstboot(firstbootOut, res.Firstboot); err != nil {
+					return err
+				}
+			}
+			created := buildTime(baseImg)
+			switch {
+			case apply != "":
+				err = res.Apply(apply)
+			case out != "":
+				err = writeLayerFile(out, res, target, created)
+			default:
+				c := layer.Compression(compression)
+				image, ierr := res.Image(baseImg, target, name, c, created)
+				if ierr != nil {
+					return ierr
+				}
+				iopts, _ := img.layerOptions()
+				err = layer.Write(ctx, image, dest, iopts)
+			}
+			if err != nil {
+				return err
+			}
+			summarize(cmd.OutOrStdout(), res, firstbootOut)
+			return nil
+		},
+	}
+	img.addFlags(cmd)
+	f := cmd.Flags()
+	f.StringVar(&apply, "apply", "", "write the rendered content into this root directory")
+	f.StringVarP(&out, "output", "o", "", "write a layer tarball; its name picks the compression: .tar, .tar.gz (.tgz), .tar.zst")
+	f.StringVar(&base, "base", "", "image to render onto (with --dest, or to check -o against)")
+	f.StringVar(&dest, "dest", "", "write the base plus the rendered layer to this image reference")
+	f.StringVar(&compression, "compression", "gzip", "layer compression for --dest: gzip, zstd or none")
+	f.StringVar(&filesDir, "files-dir", "", "directory for local: sources (as butane --files-dir)")
+	f.StringVar(&firstbootOut, "firstboot-out", "", "write the firstboot-only parts here as an Ignition config of the same spec version")
+	f.BoolVar(&strict, "strict", false, "fail on warnings")
+	f.BoolVar(&render.AllowOverride, "allow-override", false, "allow changing base content (append to a base file, replace one under /usr)")
+	f.BoolVar(&render.AllowRemote, "allow-remote", false, "fetch http(s) sources that have a verification hash")
+	return cmd
+}
+
+func readConfig(stdin io.Reader, arg string) (string, []byte, error) {
+	if arg == "-" {
+		data, err := io.ReadAll(io.LimitReader(stdin, 64<<20))
+		return "stdin.bu", data, err
+	}
+	data, err := os.ReadFile(arg)
+	if err != nil {
+		return "", nil, err
+	}
+	return filepath.Base(arg), data, nil
+}
+
+func printMessages(w io.Writer, msgs []butane.Message) {
+	for _, m := range msgs {
+		fmt.Fprintln(w, m)
+	}
+}
+
+// buildTime is $SOURCE_DATE_EPOCH, else the base's creation time, else
+// the Unix epoch: never the clock, so outputs are reproducible.
+func buildTime(base *layer.Image) time.Time {
+	if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return time.Unix(n, 0).UTC()
+		}
+	}
+	if base != nil && !base.Config.Created.IsZero() {
+		return base.Config.Created.UTC()
+	}
+	return time.Unix(0, 0).UTC()
+}
+
+// writeLayerFile writes the layer next to FILE, then renames it into
+// place: an interrupted run leaves no half-written layer.
+func writeLayerFile(path string, res *butane.Result, t *butane.Target, created time.Time) error {
+	c := layer.None
+	switch {
+	case strings.HasSuffix(path, ".tar.gz"), strings.HasSuffix(path, ".tgz"):
+		c = layer.Gzip
+	case strings.HasSuffix(path, ".tar.zst"):
+		c = layer.Zstd
+	case strings.HasSuffix(path, ".tar"):
+	default:
+		return &exitError{code: 2, msg: fmt.Sprintf("-o %s: name it .tar, .tar.gz, .tgz or .tar.zst", path)}
+	}
+	return atomicWrite(path, func(w io.Writer) error { return res.WriteLayer(w, t, c, created) })
+}
+
+func writeFirstboot(path string, fb *butane.Firstboot) error {
+	data, err := fb.Config()
+	if err != nil {
+		return err
+	}
+	return atomicWrite(path, func(w io.Writer) error { _, err := w.Write(data); return err })
+}
+
+func atomicWrite(path string, write func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func summarize(w io.Writer, res *butane.Result, firstbootOut string) {
+	counts := map[string]int{}
+	for _, e := range res.Entries {
+		switch {
+		case e.Remove:
+			counts["removed"]++
+		case e.Hardlink != "":
+			counts["hard links"]++
+		default:
+			counts[e.Type.String()+"s"]++
+		}
+	}
+	var parts []string
+	for _, k := range []string{"files", "directorys", "symlinks", "hard links", "removed"} {
+		if counts[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[k], strings.Replace(k, "directorys", "directories", 1)))
+		}
+	}
+	fmt.Fprintf(w, "rendered %s\n", strings.Join(parts, ", "))
+	if firstbootOut != "" {
+		fmt.Fprintf(w, "left for first boot (%s): %d parts\n", firstbootOut, len(res.Firstboot.Parts))
+		for _, p := range res.Firstboot.Parts {
+			fmt.Fprintf(w, "  %s\n", p)
+		}
+	}
+}

@@ -1,0 +1,136 @@
+package layer
+
+import (
+	"archive/tar"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// TarEntry is one entry of a layer to write.
+type TarEntry struct {
+	// Path is clean and relative ("usr/bin/x").
+	Path string
+	Metadata
+	// Hardlink is the clean path of a hard link's target.
+	Hardlink string
+	// Whiteout writes ".wh.NAME" for Path: the path is deleted from the
+	// layers below.
+	Whiteout bool
+	// Content opens a regular file's bytes (Size of them); nil is empty.
+	Content func() (io.ReadCloser, error)
+}
+
+// WriteTar writes entries, in the order given, as a PAX tar with
+// normalised headers: numeric owners only, no user or group names,
+// modification times in whole seconds, no access or change times, xattrs
+// as SCHILY.xattr records. The same entries always give the same bytes.
+func WriteTar(w io.Writer, entries []TarEntry) error {
+	tw := tar.NewWriter(w)
+	for _, e := range entries {
+		hdr := &tar.Header{
+			Name:    e.Path,
+			Mode:    int64(e.Mode & 0o7777),
+			Uid:     e.UID,
+			Gid:     e.GID,
+			ModTime: time.Unix(e.ModTime/int64(time.Second), 0).UTC(),
+			Format:  tar.FormatPAX,
+		}
+		switch {
+		case e.Whiteout:
+			dir, base := split(e.Path)
+			hdr.Name, hdr.Typeflag, hdr.Mode = join(dir, whiteoutPrefix+base), tar.TypeReg, 0
+		case e.Hardlink != "":
+			hdr.Typeflag, hdr.Linkname = tar.TypeLink, e.Hardlink
+		default:
+			switch e.Type {
+			case TypeRegular:
+				hdr.Typeflag, hdr.Size = tar.TypeReg, e.Size
+			case TypeDir:
+				hdr.Typeflag, hdr.Name = tar.TypeDir, e.Path+"/"
+			case TypeSymlink:
+				hdr.Typeflag, hdr.Linkname = tar.TypeSymlink, e.Linkname
+			case TypeChar, TypeBlock:
+				hdr.Typeflag, hdr.Devmajor, hdr.Devminor = tar.TypeChar, e.Devmajor, e.Devminor
+				if e.Type == TypeBlock {
+					hdr.Typeflag = tar.TypeBlock
+				}
+			case TypeFIFO:
+				hdr.Typeflag = tar.TypeFifo
+			default:
+				return fmt.Errorf("%s: cannot write a %s", e.Path, e.Type)
+			}
+		}
+		if len(e.Xattrs) > 0 && !e.Whiteout {
+			hdr.PAXRecords = map[string]string{}
+			for _, k := range slices.Sorted(maps.Keys(e.Xattrs)) {
+				hdr.PAXRecords[paxSchilyXattr+k] = e.Xattrs[k]
+			}
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return fmt.Errorf("%s: %w", e.Path, err)
+		}
+		if hdr.Typeflag == tar.TypeReg && hdr.Size > 0 && e.Content != nil {
+			if err := copyContent(tw, e); err != nil {
+				return err
+			}
+		}
+	}
+	return tw.Close()
+}
+
+func copyContent(w io.Writer, e TarEntry) error {
+	rc, err := e.Content()
+	if err != nil {
+		return fmt.Errorf("%s: %w", e.Path, err)
+	}
+	defer rc.Close()
+	n, err := io.Copy(w, io.LimitReader(rc, e.Size))
+	if err != nil {
+		return fmt.Errorf("%s: %w", e.Path, err)
+	}
+	if n != e.Size {
+		return fmt.Errorf("%s: content is %d bytes, not %d", e.Path, n, e.Size)
+	}
+	return nil
+}
+
+// Compression of a layer blob.
+type Compression string
+
+// Compressions.
+const (
+	Gzip Compression = "gzip"
+	Zstd Compression = "zstd"
+	None Compression = "none"
+)
+
+// Compress wraps w in a deterministic compressor: gzip without name or
+// time in its header, zstd on one thread. level 0 means the default.
+func Compress(w io.Writer, c Compression, level int) (io.WriteCloser, error) {
+	switch c {
+	case Gzip:
+		if level == 0 {
+			level = gzip.DefaultCompression
+		}
+		return gzip.NewWriterLevel(w, level)
+	case Zstd:
+		opts := []zstd.EOption{zstd.WithEncoderConcurrency(1)}
+		if level != 0 {
+			opts = append(opts, zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)))
+		}
+		return zstd.NewWriter(w, opts...)
+	case None, "":
+		return nopWriteCloser{w}, nil
+	}
+	return nil, fmt.Errorf("unknown compression %q (want gzip, zstd or none)", c)
+}
+
+type nopWriteCloser struct{ io.Writer }
+
+func (nopWriteCloser) Close() error { return nil }
