@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
-	"slices"
 	"strings"
 )
 
@@ -18,7 +17,11 @@ type Firstboot struct {
 	// mounts are the paths of the config's file systems and /boot:
 	// content under them is written at first boot.
 	mounts []string
-	raw    map[string]any
+	// units are the mount and swap units of firstboot file systems
+	// (Butane's with_mount_unit): shipped in the image, they would fail the
+	// boot of a machine that never ran the firstboot config.
+	units map[string]bool
+	raw   map[string]any
 }
 
 // firstbootStorage are the storage sections that are firstboot-only whole.
@@ -30,7 +33,7 @@ func SplitFirstboot(c *Config) (*Firstboot, error) {
 	if err := json.Unmarshal(c.Raw, &raw); err != nil {
 		return nil, fmt.Errorf("%s: %w", c.Name, err)
 	}
-	fb := &Firstboot{raw: raw, mounts: []string{"/boot"}}
+	fb := &Firstboot{raw: raw, mounts: []string{"/boot"}, units: map[string]bool{}}
 	storage := object(raw, "storage")
 	for _, k := range firstbootStorage {
 		if n := len(list(storage, k)); n > 0 {
@@ -38,8 +41,20 @@ func SplitFirstboot(c *Config) (*Firstboot, error) {
 		}
 	}
 	for _, f := range list(storage, "filesystems") {
-		if p, _ := object2(f)["path"].(string); p != "" && p != "/" {
+		fs := object2(f)
+		if p, _ := fs["path"].(string); p != "" && p != "/" {
 			fb.mounts = append(fb.mounts, path.Clean(p))
+			fb.units[escapePath(p)+".mount"] = true
+		}
+		if format, _ := fs["format"].(string); format == "swap" {
+			if dev, _ := fs["device"].(string); dev != "" {
+				fb.units[escapePath(dev)+".swap"] = true
+			}
+		}
+	}
+	for _, u := range list(object(raw, "systemd"), "units") {
+		if name, _ := object2(u)["name"].(string); fb.units[name] {
+			fb.Parts = append(fb.Parts, "systemd.units "+name+" (mounts a file system created at first boot)")
 		}
 	}
 	for _, k := range []string{"files", "directories", "links"} {
@@ -119,6 +134,15 @@ func (fb *Firstboot) Config() ([]byte, error) {
 	if len(st) > 0 {
 		out["storage"] = st
 	}
+	var units []any
+	for _, u := range list(object(fb.raw, "systemd"), "units") {
+		if name, _ := object2(u)["name"].(string); fb.units[name] {
+			units = append(units, u)
+		}
+	}
+	if len(units) > 0 {
+		out["systemd"] = map[string]any{"units": units}
+	}
 	pw := map[string]any{}
 	for _, k := range []string{"users", "groups"} {
 		var keep []any
@@ -152,12 +176,26 @@ func (fb *Firstboot) Config() ([]byte, error) {
 	return append(data, '\n'), nil
 }
 
-// hasPasswordHash reports whether a user or group gets its password at
-// first boot.
-func (fb *Firstboot) hasPasswordHash(kind, name string) bool {
-	return slices.ContainsFunc(fb.Parts, func(p string) bool {
-		return p == fmt.Sprintf("passwd.%s %v: password_hash", kind, name)
-	})
+// escapePath escapes a path into a unit name as systemd-escape --path does:
+// "/var/lib/data" → "var-lib-data", special bytes as \xNN.
+func escapePath(p string) string {
+	p = strings.Trim(path.Clean(p), "/")
+	if p == "" {
+		return "-"
+	}
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c == '/':
+			b.WriteByte('-')
+		case c == '.' && i == 0, !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == ':' || c == '_' || c == '.'):
+			fmt.Fprintf(&b, `\x%02x`, c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 func object(m map[string]any, k string) map[string]any {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	bconfig "github.com/coreos/butane/config"
@@ -76,7 +77,14 @@ func Translate(name string, input []byte, opts Options) (*Config, []Message, err
 		return nil, msgs, fmt.Errorf("%s: translating: %w", name, errFrom(msgs))
 	}
 	cfg, prep, err := ignconfig.Parse(raw)
-	msgs = append(msgs, messages(name, prep)...)
+	// Ignition's own report repeats what Butane validated already, with
+	// positions in the generated JSON: keep only what is new, unpositioned.
+	for _, m := range messages(name, prep) {
+		m.Line, m.Column = 0, 0
+		if !slices.ContainsFunc(msgs, func(b Message) bool { return b.Text == m.Text && b.Path == m.Path }) {
+			msgs = append(msgs, m)
+		}
+	}
 	if err != nil {
 		return nil, msgs, fmt.Errorf("%s: the Ignition config does not parse: %w", name, err)
 	}

@@ -30,6 +30,9 @@ func (r *renderer) units(context.Context) error {
 	var presets []string
 	for _, u := range r.cfg.Ign.Systemd.Units {
 		what := "systemd.units " + u.Name
+		if r.fb.units[u.Name] {
+			continue // left for first boot with its file system
+		}
 		if strings.ContainsAny(u.Name, "/\x00") || u.Name == "" || u.Name == "." || u.Name == ".." {
 			return fmt.Errorf("%s: invalid unit name", what)
 		}

@@ -54,6 +54,8 @@ func (r *renderer) users(context.Context) error {
 				id = fmt.Sprintf("%d:%s", *u.UID, *u.PrimaryGroup)
 			case u.UID != nil:
 				id = strconv.Itoa(*u.UID)
+			case u.PrimaryGroup != nil:
+				return fmt.Errorf("%s: primary_group needs a uid: sysusers.d can only name a primary group as uid:group", what)
 			case !isTrue(u.System):
 				return fmt.Errorf("%s: no uid: systemd-sysusers only allocates system ids, so give the user a uid (such as 1000) or system: true", what)
 			}
