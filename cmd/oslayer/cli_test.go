@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -54,6 +56,40 @@ func TestCLI(t *testing.T) {
 			}
 			if tc.noStdout && stdout != "" {
 				t.Errorf("stdout should be empty on error, got:\n%s", stdout)
+			}
+		})
+	}
+}
+
+func TestButaneCLI(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.bu")
+	os.WriteFile(bad, []byte("variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: relative/x\n      contents: {inline: x}\n"), 0o644)
+	good := filepath.Join(dir, "good.bu")
+	os.WriteFile(good, []byte("variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /etc/x\n      contents: {inline: x}\n"), 0o644)
+	warn := filepath.Join(dir, "warn.bu")
+	os.WriteFile(warn, []byte("variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /etc/x\n      mode: 04755\n      contents: {inline: x}\n"), 0o644)
+	cache := t.TempDir()
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{"errors point into the config", []string{"butane", bad, "-o", filepath.Join(dir, "l.tar")}, 2, "", "bad.bu:5:13: error: path not absolute"},
+		{"warnings too", []string{"butane", warn, "-o", filepath.Join(dir, "l.tar")}, 0, "rendered 1 files", "warn.bu:6:13: warning: setuid/setgid/sticky bits are not supported"},
+		{"strict fails on warnings", []string{"butane", warn, "--strict", "-o", filepath.Join(dir, "l.tar")}, 2, "", "warnings are fatal with --strict"},
+		{"one output", []string{"butane", good}, 2, "", "give exactly one of --apply DIR, -o FILE or --dest REF"},
+		{"dest needs base", []string{"butane", good, "--dest", "oci:" + dir + ":x"}, 2, "", "--dest needs --base"},
+		{"layer names", []string{"butane", good, "-o", filepath.Join(dir, "l.zip")}, 2, "", "name it .tar, .tar.gz, .tgz or .tar.zst"},
+		{"a layer tarball", []string{"butane", good, "-o", filepath.Join(dir, "l.tar.zst")}, 0, "rendered 1 files", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			stdout, stderr, code := oslayer(t, cache, tc.args...)
+			if code != tc.code || !strings.Contains(stdout, tc.stdout) || !strings.Contains(stderr, tc.stderr) {
+				t.Errorf("exit %d (want %d)\nstdout (want %q):\n%s\nstderr (want %q):\n%s", code, tc.code, tc.stdout, stdout, tc.stderr, stderr)
 			}
 		})
 	}
