@@ -1,0 +1,77 @@
+package rootdir
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestNothingIsReachedThroughASymlink(t *testing.T) {
+	root, outside := t.TempDir(), t.TempDir()
+	os.Symlink(outside, filepath.Join(root, "link"))
+	os.MkdirAll(filepath.Join(root, "real/sub"), 0o755)
+	r, err := Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := r.OpenDir("link"); !errors.Is(err, ErrUnsafe) {
+		t.Errorf("OpenDir through a symlink: %v", err)
+	}
+	if err := r.WriteFile("link/x", []byte("x"), 0o644, 0, 0); err == nil {
+		t.Error("WriteFile through a symlink succeeded")
+	}
+	if _, err := r.MkdirAll("link/a/b"); err == nil {
+		t.Error("MkdirAll through a symlink succeeded")
+	}
+	if ents, _ := os.ReadDir(outside); len(ents) != 0 {
+		t.Fatalf("wrote outside the root: %v", ents)
+	}
+	if _, err := r.ReadFS().Open("link/passwd"); err == nil {
+		t.Error("ReadFS followed a symlink")
+	}
+}
+
+func TestWritesReplaceWhole(t *testing.T) {
+	root := t.TempDir()
+	r, err := Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := r.WriteFile("f", []byte("old"), 0o600, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.WriteFile("f", []byte("new content"), 0o4755, os.Getuid(), os.Getgid()); err != nil {
+		t.Fatal(err)
+	}
+	fi, _ := os.Stat(filepath.Join(root, "f"))
+	if data, _ := os.ReadFile(filepath.Join(root, "f")); string(data) != "new content" || fi.Mode()&os.ModeSetuid == 0 || fi.Mode().Perm() != 0o755 {
+		t.Errorf("f = %q, mode %v", data, fi.Mode())
+	}
+	if err := r.Hardlink("g", "f"); err != nil {
+		t.Fatal(err)
+	}
+	gi, _ := os.Stat(filepath.Join(root, "g"))
+	if !os.SameFile(fi, gi) {
+		t.Error("g is not a hard link of f")
+	}
+	if err := r.Symlink("l", "/dev/null", os.Getuid(), os.Getgid()); err != nil {
+		t.Fatal(err)
+	}
+	if target, _ := os.Readlink(filepath.Join(root, "l")); target != "/dev/null" {
+		t.Errorf("l -> %q", target)
+	}
+	os.Mkdir(filepath.Join(root, "d"), 0o755)
+	if err := r.WriteFile("d", []byte("x"), 0o644, 0, 0); err == nil {
+		t.Error("a file replaced a directory")
+	}
+	if err := r.Remove("l"); err != nil || r.Remove("missing") != nil {
+		t.Errorf("Remove: %v", err)
+	}
+	left, _ := filepath.Glob(filepath.Join(root, ".oslayer-tmp-*"))
+	if len(left) != 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+}
