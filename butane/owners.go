@@ -2,10 +2,10 @@ package butane
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/coreos/ignition/v2/config/v3_7_experimental/types"
+
+	"github.com/oslayer/oslayer/internal/passwd"
 )
 
 // accounts maps user and group names to ids: the target's passwd and group
@@ -28,9 +28,9 @@ func (r *renderer) loadAccounts() error {
 		if !ok {
 			continue
 		}
-		for _, a := range parseAccounts(string(data)) {
-			if _, dup := f.into[a.name]; !dup {
-				f.into[a.name] = a.id
+		for _, a := range passwd.Parse(string(data)) {
+			if _, dup := f.into[a.Name]; !dup {
+				f.into[a.Name] = a.ID
 			}
 		}
 	}
@@ -78,23 +78,4 @@ func (r *renderer) owner(e *Entry, u types.NodeUser, g types.NodeGroup, what str
 		e.GID = id
 	}
 	return nil
-}
-
-type account struct {
-	name string
-	id   int
-}
-
-func parseAccounts(data string) []account {
-	var out []account
-	for _, line := range strings.Split(data, "\n") {
-		f := strings.Split(line, ":")
-		if len(f) < 3 || f[0] == "" {
-			continue
-		}
-		if id, err := strconv.Atoi(f[2]); err == nil {
-			out = append(out, account{f[0], id})
-		}
-	}
-	return out
 }

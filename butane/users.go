@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/oslayer/oslayer/internal/passwd"
 	"github.com/oslayer/oslayer/layer"
 )
 
@@ -100,9 +101,9 @@ func (a accounts) existingUser(name string, r *renderer) (int, bool) {
 		if !ok {
 			continue
 		}
-		for _, acct := range parseAccounts(string(data)) {
-			if acct.name == name {
-				return acct.id, true
+		for _, acct := range passwd.Parse(string(data)) {
+			if acct.Name == name {
+				return acct.ID, true
 			}
 		}
 	}

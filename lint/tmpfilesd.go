@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"slices"
 	"strconv"
@@ -25,26 +26,12 @@ type tmpfilesEntry struct {
 // using specifiers (%h) or globs are not literal paths and are left out.
 func readTmpfiles(fsys fs.FS) map[string]tmpfilesEntry {
 	out := map[string]tmpfilesEntry{}
-	seen := map[string]bool{}
-	for _, dir := range tmpfilesDirs {
-		ents, err := fs.ReadDir(fsys, dir)
-		if err != nil {
-			continue
-		}
-		for _, e := range ents {
-			if !strings.HasSuffix(e.Name(), ".conf") || seen[e.Name()] {
-				continue
-			}
-			seen[e.Name()] = true
-			data, err := fs.ReadFile(fsys, path.Join(dir, e.Name()))
-			if err != nil {
-				continue
-			}
-			for _, ent := range parseTmpfiles(string(data)) {
-				if _, ok := out[ent.Path]; !ok {
-					ent.File = "/" + path.Join(dir, e.Name())
-					out[ent.Path] = ent
-				}
+	files := confFiles(fsys, tmpfilesDirs, ".conf")
+	for _, p := range slices.Sorted(maps.Keys(files)) {
+		for _, ent := range parseTmpfiles(files[p]) {
+			if _, ok := out[ent.Path]; !ok {
+				ent.File = "/" + p
+				out[ent.Path] = ent
 			}
 		}
 	}

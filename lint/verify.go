@@ -1,7 +1,6 @@
 package lint
 
 import (
-	"bufio"
 	"context"
 	"crypto/md5"
 	"crypto/sha1"
@@ -11,10 +10,8 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"io/fs"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -291,24 +288,14 @@ func mergeChanges(in []diff.Change) []diff.Change {
 // group files (and nss-altfiles' copies in /usr/lib).
 func (t *Target) accounts() (users, groups map[string]int) {
 	users, groups = map[string]int{}, map[string]int{}
+	fsys := t.Tree.FS()
 	for _, f := range []struct {
 		path string
 		into map[string]int
 	}{{"etc/passwd", users}, {"usr/lib/passwd", users}, {"etc/group", groups}, {"usr/lib/group", groups}} {
-		data, err := fs.ReadFile(t.Tree.FS(), f.path)
-		if err != nil {
-			continue
-		}
-		sc := bufio.NewScanner(strings.NewReader(string(data)))
-		for sc.Scan() {
-			fields := strings.Split(sc.Text(), ":")
-			if len(fields) < 3 || fields[0] == "" {
-				continue
-			}
-			if id, err := strconv.Atoi(fields[2]); err == nil {
-				if _, dup := f.into[fields[0]]; !dup {
-					f.into[fields[0]] = id
-				}
+		for _, a := range readAccounts(fsys, f.path) {
+			if _, dup := f.into[a.Name]; !dup {
+				f.into[a.Name] = a.ID
 			}
 		}
 	}

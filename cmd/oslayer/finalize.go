@@ -51,13 +51,7 @@ another root anywhere.`,
 			if err != nil {
 				return err
 			}
-			defer t.Close()
-			t.Options = lo.options()
-			res, err := lint.Run(cmd.Context(), t)
-			if err != nil {
-				return err
-			}
-			return lo.render(cmd.OutOrStdout(), res)
+			return lo.run(cmd, t)
 		},
 	}
 	lo.addFlags(cmd)

@@ -47,6 +47,17 @@ func (o *lintOptions) options() lint.Options {
 	return lint.Options{Skip: o.skip, AllowOverride: o.allowOverride, AllowOverridePaths: o.allowPaths}
 }
 
+// run lints a loaded target with the user's options and renders the result.
+func (o *lintOptions) run(cmd *cobra.Command, t *lint.Target) error {
+	defer t.Close()
+	t.Options = o.options()
+	res, err := lint.Run(cmd.Context(), t)
+	if err != nil {
+		return err
+	}
+	return o.render(cmd.OutOrStdout(), res)
+}
+
 // render writes the result and turns a failed gate into exit code 1.
 func (o *lintOptions) render(w io.Writer, res *lint.Result) error {
 	var err error
@@ -132,13 +143,7 @@ Exit codes: 0 pass, 1 fatal findings (or warnings with --fatal-warnings),
 			if err != nil {
 				return err
 			}
-			defer t.Close()
-			t.Options = lo.options()
-			res, err := lint.Run(cmd.Context(), t)
-			if err != nil {
-				return err
-			}
-			return lo.render(cmd.OutOrStdout(), res)
+			return lo.run(cmd, t)
 		},
 	}
 	img.addFlags(cmd)

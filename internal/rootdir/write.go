@@ -36,8 +36,9 @@ func own(dfd int, name string, mode uint32, uid, gid int) error {
 	return unix.Fchmodat(dfd, name, mode, 0)
 }
 
-// WriteFile creates or replaces the regular file at rel.
-func (r *Dir) WriteFile(rel string, data []byte, mode uint32, uid, gid int) error {
+// replace creates rel under a temporary name with create, then renames it
+// over whatever non-directory is at rel.
+func (r *Dir) replace(rel, doing string, create func(dfd int, tmp string) error) error {
 	dfd, name, err := r.parent(rel)
 	if err != nil {
 		return err
@@ -47,54 +48,47 @@ func (r *Dir) WriteFile(rel string, data []byte, mode uint32, uid, gid int) erro
 		return fmt.Errorf("%s: %w", r.Host(rel), err)
 	}
 	tmp := tmpName()
-	fd, err := unix.Openat(dfd, tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
-	if err != nil {
-		return fmt.Errorf("%s: %w", r.Host(rel), err)
-	}
-	for len(data) > 0 && err == nil {
-		var n int
-		n, err = unix.Write(fd, data)
-		data = data[n:]
-	}
-	if cerr := unix.Close(fd); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = own(dfd, tmp, mode, uid, gid)
-	}
+	err = create(dfd, tmp)
 	if err == nil {
 		err = unix.Renameat(dfd, tmp, dfd, name)
 	}
 	if err != nil {
 		unix.Unlinkat(dfd, tmp, 0)
-		return fmt.Errorf("writing %s: %w", r.Host(rel), err)
+		return fmt.Errorf("%s %s: %w", doing, r.Host(rel), err)
 	}
 	return nil
 }
 
+// WriteFile creates or replaces the regular file at rel.
+func (r *Dir) WriteFile(rel string, data []byte, mode uint32, uid, gid int) error {
+	return r.replace(rel, "writing", func(dfd int, tmp string) error {
+		fd, err := unix.Openat(dfd, tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+		if err != nil {
+			return err
+		}
+		for len(data) > 0 && err == nil {
+			var n int
+			n, err = unix.Write(fd, data)
+			data = data[n:]
+		}
+		if cerr := unix.Close(fd); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+		return own(dfd, tmp, mode, uid, gid)
+	})
+}
+
 // Symlink creates or replaces the symlink at rel.
 func (r *Dir) Symlink(rel, target string, uid, gid int) error {
-	dfd, name, err := r.parent(rel)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(dfd)
-	if err := refuseDir(dfd, name); err != nil {
-		return fmt.Errorf("%s: %w", r.Host(rel), err)
-	}
-	tmp := tmpName()
-	err = unix.Symlinkat(target, dfd, tmp)
-	if err == nil {
-		err = unix.Fchownat(dfd, tmp, uid, gid, unix.AT_SYMLINK_NOFOLLOW)
-	}
-	if err == nil {
-		err = unix.Renameat(dfd, tmp, dfd, name)
-	}
-	if err != nil {
-		unix.Unlinkat(dfd, tmp, 0)
-		return fmt.Errorf("linking %s: %w", r.Host(rel), err)
-	}
-	return nil
+	return r.replace(rel, "linking", func(dfd int, tmp string) error {
+		if err := unix.Symlinkat(target, dfd, tmp); err != nil {
+			return err
+		}
+		return unix.Fchownat(dfd, tmp, uid, gid, unix.AT_SYMLINK_NOFOLLOW)
+	})
 }
 
 // Hardlink creates or replaces rel as a hard link to the file at target
@@ -105,24 +99,9 @@ func (r *Dir) Hardlink(rel, target string) error {
 		return err
 	}
 	defer unix.Close(tfd)
-	dfd, name, err := r.parent(rel)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(dfd)
-	if err := refuseDir(dfd, name); err != nil {
-		return fmt.Errorf("%s: %w", r.Host(rel), err)
-	}
-	tmp := tmpName()
-	err = unix.Linkat(tfd, tname, dfd, tmp, 0)
-	if err == nil {
-		err = unix.Renameat(dfd, tmp, dfd, name)
-	}
-	if err != nil {
-		unix.Unlinkat(dfd, tmp, 0)
-		return fmt.Errorf("linking %s to %s: %w", r.Host(rel), r.Host(target), err)
-	}
-	return nil
+	return r.replace(rel, "hard-linking", func(dfd int, tmp string) error {
+		return unix.Linkat(tfd, tname, dfd, tmp, 0)
+	})
 }
 
 // Mkdir creates the directory at rel, or sets the mode and owner of the
