@@ -13,7 +13,7 @@ import (
 // indexFormat versions the cached index files. Bump it whenever Index,
 // Entry or what IndexTar records (the captured files included) changes:
 // old entries are then ignored.
-const indexFormat = 3
+const indexFormat = 4
 
 // Cache keeps layer indexes by diff_id, so a layer is decompressed once
 // however many images share it. Content kept by the walker (package

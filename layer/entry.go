@@ -108,4 +108,7 @@ type Entry struct {
 	// Offset is where the entry's content starts in the uncompressed layer
 	// stream, or -1 when the content is not contiguous (sparse files).
 	Offset int64
+	// Header is where the entry's first header block starts in the stream:
+	// a tar reader started there reads the entry again, sparse or not.
+	Header int64
 }

@@ -119,7 +119,7 @@ func (l *Loader) load(ctx context.Context, img *Image, i int) (*Index, error) {
 	if l.Progress != nil {
 		l.Progress(img, i, false)
 	}
-	idx, err := l.read(ctx, info)
+	idx, err := l.read(ctx, info, io.Discard)
 	if err != nil {
 		return nil, layerError(img, i, err)
 	}
@@ -139,7 +139,8 @@ func layerError(img *Image, i int, err error) error {
 
 // read streams one layer blob: the blob digest and the diff_id are checked
 // while the tar is indexed, decompression running ahead on its own core.
-func (l *Loader) read(ctx context.Context, info LayerInfo) (*Index, error) {
+// The uncompressed stream is also copied to spool.
+func (l *Loader) read(ctx context.Context, info LayerInfo, spool io.Writer) (*Index, error) {
 	rc, err := info.layer.Compressed()
 	if err != nil {
 		return nil, fmt.Errorf("opening blob: %w", err)
@@ -155,11 +156,12 @@ func (l *Loader) read(ctx context.Context, info LayerInfo) (*Index, error) {
 	ra := newReadAhead(zr)
 	defer ra.Close()
 	diffHash := sha256.New()
-	idx, err := IndexTar(ctx, io.TeeReader(ra, diffHash), Kept, l.store)
+	sink := io.MultiWriter(diffHash, spool)
+	idx, err := IndexTar(ctx, io.TeeReader(ra, sink), Kept, l.store)
 	if err == nil {
 		// Trailing bytes after the tar's end (or a truncated compressed
 		// stream) are read here, so that both digests cover everything.
-		if _, err = io.Copy(diffHash, ra); err != nil {
+		if _, err = io.Copy(sink, ra); err != nil {
 			err = fmt.Errorf("reading end of layer: %w", err)
 		}
 	}
@@ -185,6 +187,17 @@ func (l *Loader) read(ctx context.Context, info LayerInfo) (*Index, error) {
 	}
 	if err := checkDigest("diff_id", info.DiffID, diffHash); err != nil {
 		return nil, err
+	}
+	return idx, nil
+}
+
+// Spool reads layer i of img once more, whatever the cache holds, writing
+// its uncompressed stream to w while indexing and verifying it: the
+// offsets of the index are then offsets into what w received.
+func (l *Loader) Spool(ctx context.Context, img *Image, i int, w io.Writer) (*Index, error) {
+	idx, err := l.read(ctx, img.Layers[i], w)
+	if err != nil {
+		return nil, layerError(img, i, err)
 	}
 	return idx, nil
 }

@@ -23,6 +23,9 @@ type Node struct {
 	// an earlier layer.
 	DataLayer int
 	Offset    int64
+	// Header is where the entry that holds the content starts in that
+	// layer's stream (see Entry.Header).
+	Header int64
 	// Inode groups hardlinks: nodes with the same non-zero Inode are one file.
 	Inode uint64
 	// Implicit marks a directory that no layer declared: a layer had entries
@@ -308,7 +311,7 @@ func (t *Tree) applyEntry(e *Entry, layer int) error {
 	if err != nil {
 		return err
 	}
-	n := &Node{Metadata: e.Metadata, Name: name, Layer: layer, DataLayer: layer, Offset: e.Offset}
+	n := &Node{Metadata: e.Metadata, Name: name, Layer: layer, DataLayer: layer, Offset: e.Offset, Header: e.Header}
 	if e.Hardlink != "" {
 		target, err := t.resolve(e.Hardlink, false, nil)
 		if err != nil {
@@ -321,7 +324,7 @@ func (t *Tree) applyEntry(e *Entry, layer int) error {
 			t.nextInode++
 			target.Inode = t.nextInode
 		}
-		n.Metadata, n.DataLayer, n.Offset, n.Inode = target.Metadata, target.DataLayer, target.Offset, target.Inode
+		n.Metadata, n.DataLayer, n.Offset, n.Header, n.Inode = target.Metadata, target.DataLayer, target.Offset, target.Header, target.Inode
 	}
 	if old := dir.children[name]; old != nil && old.Type == TypeDir && n.Type == TypeDir {
 		old.Metadata, old.Layer, old.DataLayer, old.Offset, old.Implicit = n.Metadata, layer, layer, n.Offset, false

@@ -65,7 +65,7 @@ func IndexTar(ctx context.Context, r io.Reader, capture Capture, store *Store) (
 		if skip {
 			continue
 		}
-		e.Offset = cr.n
+		e.Offset, e.Header = cr.n, pos
 		if isSparse(hdr) {
 			if sparse += hdr.Size; hdr.Size > maxSparseSize || sparse > maxSparseSize {
 				return nil, fmt.Errorf("entry %q: sparse file of %d bytes: refusing to expand more than %d bytes of sparse files in a layer", hdr.Name, hdr.Size, int64(maxSparseSize))
