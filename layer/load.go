@@ -119,7 +119,7 @@ func (l *Loader) load(ctx context.Context, img *Image, i int) (*Index, error) {
 	if l.Progress != nil {
 		l.Progress(img, i, false)
 	}
-	idx, err := l.read(ctx, info, io.Discard)
+	idx, err := l.read(ctx, info, io.Discard, true)
 	if err != nil {
 		return nil, layerError(img, i, err)
 	}
@@ -139,8 +139,9 @@ func layerError(img *Image, i int, err error) error {
 
 // read streams one layer blob: the blob digest and the diff_id are checked
 // while the tar is indexed, decompression running ahead on its own core.
-// The uncompressed stream is also copied to spool.
-func (l *Loader) read(ctx context.Context, info LayerInfo, spool io.Writer) (*Index, error) {
+// The uncompressed stream is also copied to spool. Without hash, content
+// digests are not computed (see indexTar).
+func (l *Loader) read(ctx context.Context, info LayerInfo, spool io.Writer, hash bool) (*Index, error) {
 	rc, err := info.layer.Compressed()
 	if err != nil {
 		return nil, fmt.Errorf("opening blob: %w", err)
@@ -157,7 +158,7 @@ func (l *Loader) read(ctx context.Context, info LayerInfo, spool io.Writer) (*In
 	defer ra.Close()
 	diffHash := sha256.New()
 	sink := io.MultiWriter(diffHash, spool)
-	idx, err := IndexTar(ctx, io.TeeReader(ra, sink), Kept, l.store)
+	idx, err := indexTar(ctx, io.TeeReader(ra, sink), Kept, l.store, hash)
 	if err == nil {
 		// Trailing bytes after the tar's end (or a truncated compressed
 		// stream) are read here, so that both digests cover everything.
@@ -193,9 +194,11 @@ func (l *Loader) read(ctx context.Context, info LayerInfo, spool io.Writer) (*In
 
 // Spool reads layer i of img once more, whatever the cache holds, writing
 // its uncompressed stream to w while indexing and verifying it: the
-// offsets of the index are then offsets into what w received.
+// offsets of the index are then offsets into what w received. Content
+// digests are not computed (the entries' Digest is zero): the stream is
+// verified as a whole, and its content can be read again from w's copy.
 func (l *Loader) Spool(ctx context.Context, img *Image, i int, w io.Writer) (*Index, error) {
-	idx, err := l.read(ctx, img.Layers[i], w)
+	idx, err := l.read(ctx, img.Layers[i], w, false)
 	if err != nil {
 		return nil, layerError(img, i, err)
 	}

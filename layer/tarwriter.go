@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
@@ -112,23 +113,68 @@ const (
 
 // Compress wraps w in a deterministic compressor: gzip without name or
 // time in its header, zstd on one thread. level 0 means the default.
+// Compressors are reused once closed: writing many layers allocates a few
+// encoders, not one each.
 func Compress(w io.Writer, c Compression, level int) (io.WriteCloser, error) {
+	switch c {
+	case Gzip, Zstd:
+	case None, "":
+		return nopWriteCloser{w}, nil
+	default:
+		return nil, fmt.Errorf("unknown compression %q (want gzip, zstd or none)", c)
+	}
+	key := encoderKey{c, level}
+	pool, _ := encoderPools.LoadOrStore(key, &sync.Pool{})
+	if e, ok := pool.(*sync.Pool).Get().(*pooledEncoder); ok {
+		e.reset(w)
+		return e, nil
+	}
+	e := &pooledEncoder{pool: pool.(*sync.Pool)}
 	switch c {
 	case Gzip:
 		if level == 0 {
 			level = gzip.DefaultCompression
 		}
-		return gzip.NewWriterLevel(w, level)
+		zw, err := gzip.NewWriterLevel(w, level)
+		if err != nil {
+			return nil, err
+		}
+		e.WriteCloser, e.reset = zw, zw.Reset
 	case Zstd:
 		opts := []zstd.EOption{zstd.WithEncoderConcurrency(1)}
 		if level != 0 {
 			opts = append(opts, zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)))
 		}
-		return zstd.NewWriter(w, opts...)
-	case None, "":
-		return nopWriteCloser{w}, nil
+		zw, err := zstd.NewWriter(w, opts...)
+		if err != nil {
+			return nil, err
+		}
+		e.WriteCloser, e.reset = zw, zw.Reset
 	}
-	return nil, fmt.Errorf("unknown compression %q (want gzip, zstd or none)", c)
+	return e, nil
+}
+
+type encoderKey struct {
+	c     Compression
+	level int
+}
+
+var encoderPools sync.Map // encoderKey → *sync.Pool of *pooledEncoder
+
+// pooledEncoder goes back to its pool when closed.
+type pooledEncoder struct {
+	io.WriteCloser
+	reset func(io.Writer)
+	pool  *sync.Pool
+}
+
+func (e *pooledEncoder) Close() error {
+	err := e.WriteCloser.Close()
+	if err == nil {
+		e.reset(io.Discard) // drop the reference to the old writer
+		e.pool.Put(e)
+	}
+	return err
 }
 
 type nopWriteCloser struct{ io.Writer }

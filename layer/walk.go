@@ -43,14 +43,27 @@ const maxSparseSize = 64 << 30
 // written to store. Errors name the offending entry. ctx is checked while
 // content is hashed, so even expanding a sparse file stops when cancelled.
 func IndexTar(ctx context.Context, r io.Reader, capture Capture, store *Store) (*Index, error) {
+	return indexTar(ctx, r, capture, store, true)
+}
+
+// indexTar is IndexTar; without hash, content is read but not hashed (the
+// entries' Digest stays zero) and nothing is captured.
+func indexTar(ctx context.Context, r io.Reader, capture Capture, store *Store, hash bool) (*Index, error) {
 	cr := &countingReader{r: r}
 	tr := tar.NewReader(cr)
 	bufp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bufp)
 	idx := &Index{}
 	var sparse int64
+	// Entries start on 512-byte blocks, once the content before them is
+	// read: headerKnown turns false after content that could not be
+	// skipped cheaply (an unread sparse entry), and Header is -1 from there.
+	headerKnown := true
 	for {
-		pos := cr.n
+		pos := (cr.n + 511) &^ 511
+		if !headerKnown {
+			pos = -1
+		}
 		hdr, err := tr.Next()
 		if err == io.EOF {
 			break
@@ -63,6 +76,9 @@ func IndexTar(ctx context.Context, r io.Reader, capture Capture, store *Store) (
 			return nil, fmt.Errorf("entry %q: %w", hdr.Name, err)
 		}
 		if skip {
+			if !drain(tr, hdr, *bufp) {
+				headerKnown = false
+			}
 			continue
 		}
 		e.Offset, e.Header = cr.n, pos
@@ -73,9 +89,11 @@ func IndexTar(ctx context.Context, r io.Reader, capture Capture, store *Store) (
 			e.Offset = -1
 		}
 		if e.Type == TypeRegular && e.Hardlink == "" && e.Whiteout == NoWhiteout {
-			if err := hashContent(ctx, &e, tr, *bufp, capture, store); err != nil {
+			if err := hashContent(ctx, &e, tr, *bufp, capture, store, hash); err != nil {
 				return nil, fmt.Errorf("entry %q: %w", hdr.Name, err)
 			}
+		} else if !drain(tr, hdr, *bufp) {
+			headerKnown = false
 		}
 		idx.Entries = append(idx.Entries, e)
 	}
@@ -87,7 +105,29 @@ func IndexTar(ctx context.Context, r io.Reader, capture Capture, store *Store) (
 	return idx, nil
 }
 
-func hashContent(ctx context.Context, e *Entry, r io.Reader, buf []byte, capture Capture, store *Store) error {
+// drain reads what is left of a non-sparse entry's content (a hard link
+// or directory with a size, say), so the next header's offset is known; it
+// reports false for a sparse entry, whose holes are not worth expanding.
+func drain(tr *tar.Reader, hdr *tar.Header, buf []byte) bool {
+	if isSparse(hdr) {
+		return false
+	}
+	// A read error here comes back from the next tr.Next.
+	io.CopyBuffer(io.Discard, tr, buf) //nolint:errcheck
+	return true
+}
+
+func hashContent(ctx context.Context, e *Entry, r io.Reader, buf []byte, capture Capture, store *Store, hash bool) error {
+	if !hash {
+		n, err := io.CopyBuffer(io.Discard, ctxReader{ctx, r}, buf)
+		if err != nil {
+			return fmt.Errorf("reading content: %w", err)
+		}
+		if n != e.Size {
+			return fmt.Errorf("content is %d bytes, header says %d", n, e.Size)
+		}
+		return nil
+	}
 	h := sha256.New()
 	var w io.Writer = h
 	var pending *pendingBlob

@@ -197,3 +197,63 @@ func lockDir(ctx context.Context, dir string) (unlock func(), err error) {
 		}
 	}
 }
+
+// BlobFiles makes the files of blobs being written for an image bound for
+// a destination: for an oci: layout straight in its blobs/sha256 directory,
+// so Write finds them in place instead of copying them; for any other
+// destination in a temporary directory.
+type BlobFiles struct {
+	dir    string
+	layout bool
+}
+
+// NewBlobFiles returns the blob files for dest; tmpdir ("" for the
+// system's) holds them unless dest is an oci: layout.
+func NewBlobFiles(dest, tmpdir string) (*BlobFiles, error) {
+	ref, err := ParseReference(dest)
+	if err != nil {
+		return nil, err
+	}
+	if ref.Transport != TransportOCI {
+		return TempBlobFiles(tmpdir), nil
+	}
+	// Refuse a directory that is not a layout before writing into it.
+	if _, _, err := readLayoutIndex(ref.Name); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(ref.Name, "blobs", "sha256")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	return &BlobFiles{dir: dir, layout: true}, nil
+}
+
+// TempBlobFiles makes blob files in the directory tmpdir ("" for the
+// system's temporary directory).
+func TempBlobFiles(tmpdir string) *BlobFiles { return &BlobFiles{dir: tmpdir} }
+
+// Create creates a new, empty blob file.
+func (b *BlobFiles) Create() (*os.File, error) { return createTemp(b.dir, "blob") }
+
+// Commit closes the fully written blob file f and returns where it is: in
+// a layout, durably renamed to its digest's name (a blob no index names
+// yet, which the layout tolerates); elsewhere where it was written.
+func (b *BlobFiles) Commit(f *os.File, digest v1.Hash) (string, error) {
+	if !b.layout {
+		return f.Name(), f.Close()
+	}
+	path := filepath.Join(b.dir, digest.Hex)
+	if err := commitTemp(f, path); err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return path, nil
+}
+
+// Discard removes a committed blob file that is not kept: one in a
+// layout stays, as a blob any later write may use.
+func (b *BlobFiles) Discard(path string) {
+	if !b.layout {
+		os.Remove(path)
+	}
+}

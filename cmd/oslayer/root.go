@@ -20,6 +20,6 @@ Exit codes: 0 success, 1 policy failure (e.g. diff --exit-code found changes),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newVersionCmd(), newDiffCmd(), newLintCmd(), newFinalizeCmd(), newButaneCmd())
+	root.AddCommand(newVersionCmd(), newDiffCmd(), newLintCmd(), newFinalizeCmd(), newButaneCmd(), newChunkCmd())
 	return root
 }

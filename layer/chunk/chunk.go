@@ -1,0 +1,125 @@
+package chunk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/oslayer/oslayer/layer"
+	"github.com/oslayer/oslayer/layer/pkgdb"
+)
+
+// Source is what to chunk: a merged tree whose regular files can be
+// opened (a spooled image or a rootfs directory).
+type Source struct {
+	Tree *layer.Tree
+	// Config is the source image's config; nil for a rootfs.
+	Config *v1.ConfigFile
+}
+
+// Options for Build.
+type Options struct {
+	MaxLayers int // DefaultMaxLayers when 0
+	Prior     *Prior
+	Write     WriteOptions
+	// Labels are set (non-nil value) or removed (nil) on the output.
+	Labels map[string]*string
+	// Warn, when set, hears about problems that leave a usable image.
+	Warn func(string)
+}
+
+// Result is a chunked image whose blobs are still in temporary files:
+// write it out, then Close it.
+type Result struct {
+	Image      v1.Image
+	Layers     []*Layer
+	Blobs      []*Blob
+	Components []*Component
+	Kernel     string
+	files      *layer.BlobFiles
+}
+
+// Close removes the blob files.
+func (r *Result) Close() { RemoveBlobs(r.files, r.Blobs) }
+
+// Build groups the source's paths into components, packs them into
+// layers, writes the layers and assembles the image.
+func Build(ctx context.Context, src Source, opts Options) (*Result, error) {
+	warn := opts.Warn
+	if warn == nil {
+		warn = func(string) {}
+	}
+	dbs, err := pkgdb.Read(ctx, src.Tree.FS())
+	if err != nil {
+		return nil, fmt.Errorf("reading the package database: %w", err)
+	}
+	comps := Components(src.Tree, dbs)
+	if len(comps) == 0 {
+		return nil, errors.New("the image holds no files: nothing to chunk")
+	}
+	maxLayers := opts.MaxLayers
+	if maxLayers == 0 {
+		maxLayers = DefaultMaxLayers
+	}
+	layers, err := Pack(comps, maxLayers, opts.Prior)
+	if err != nil {
+		return nil, err
+	}
+	kernel, err := Kernel(src.Tree)
+	if err != nil {
+		warn(err.Error())
+	}
+	if opts.Write.Files == nil {
+		opts.Write.Files = layer.TempBlobFiles("")
+	}
+	blobs, err := WriteLayers(ctx, src.Tree, layers, opts.Write)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Layers: layers, Blobs: blobs, Components: comps, Kernel: kernel, files: opts.Write.Files}
+	created := time.Unix(0, 0).UTC()
+	switch {
+	case opts.Write.Epoch != nil:
+		created = time.Unix(*opts.Write.Epoch, 0).UTC()
+	case src.Config != nil && !src.Config.Created.IsZero():
+		created = src.Config.Created.UTC()
+	}
+	res.Image, err = Image(layers, blobs, ImageOptions{
+		Config:      src.Config,
+		Created:     created,
+		Kernel:      kernel,
+		Labels:      opts.Labels,
+		Compression: opts.Write.Compression,
+	})
+	if err != nil {
+		res.Close()
+		return nil, err
+	}
+	return res, nil
+}
+
+// Kernel returns the version of the one kernel in /usr/lib/modules (the
+// directory holding vmlinuz), or an error saying why there is none.
+func Kernel(tree *layer.Tree) (string, error) {
+	modules := tree.Lookup("usr/lib/modules")
+	if modules == nil || modules.Type != layer.TypeDir {
+		return "", errors.New("no /usr/lib/modules: ostree.linux is not set")
+	}
+	var found []string
+	for _, d := range modules.Children() {
+		if v := d.Child("vmlinuz"); d.Type == layer.TypeDir && v != nil && v.Type == layer.TypeRegular {
+			found = append(found, d.Name)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return "", errors.New("no /usr/lib/modules/<version>/vmlinuz: ostree.linux is not set")
+	case 1:
+		return found[0], nil
+	}
+	return "", fmt.Errorf("%d kernels in /usr/lib/modules (%s): ostree.linux is not set", len(found), strings.Join(found, ", "))
+}

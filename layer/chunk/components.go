@@ -1,0 +1,231 @@
+package chunk
+
+import (
+	"maps"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/oslayer/oslayer/diff"
+	"github.com/oslayer/oslayer/layer"
+	"github.com/oslayer/oslayer/layer/pkgdb"
+)
+
+// Component kinds, in the order they claim paths.
+const (
+	KindXattr     = "xattr"     // the user.component xattr
+	KindPackage   = "package"   // an rpm or deb, by source package
+	KindKernel    = "kernel"    // /usr/lib/modules/<kver> content no package owns
+	KindPkgDB     = "pkgdb"     // the package database
+	KindBig       = "big"       // a file of at least BigFile bytes no one claims
+	KindUnclaimed = "unclaimed" // everything else
+)
+
+// BigFile is the size from which an unclaimed file is a component of its own.
+const BigFile = 1 << 20
+
+// ComponentXattr names a path's component explicitly; on a directory it
+// covers the subtree.
+const ComponentXattr = "user.component"
+
+// Component is a group of paths that travel together, in one layer.
+type Component struct {
+	Name string
+	Kind string
+	// Paths are clean tree paths, sorted: every non-directory, and the
+	// directories that hold nothing else of the image.
+	Paths []string
+	// Size is the content bytes (a hardlinked file counts once).
+	Size int64
+	// Packages are the binary packages of a package component, sorted:
+	// a prior build may name its components by them (rpm-ostree does).
+	Packages []string
+}
+
+// pkgDBDirs are where package databases live; their files form the pkgdb
+// component, which changes with every package update.
+var pkgDBDirs = []string{"usr/lib/sysimage/rpm", "var/lib/rpm", "usr/share/rpm", "var/lib/dpkg", "usr/lib/sysimage/libdnf5", "var/lib/dnf"}
+
+// skipped reports whether a path is left out of the output: the objects of
+// an ostree-encapsulated image, whose content is already at the real
+// paths. /sysroot itself stays, empty.
+func skipped(p string) bool { return strings.HasPrefix(p, "sysroot/") }
+
+// Components groups the tree's paths.
+//
+// Files no package owns follow their neighbours: the nearest ancestor
+// directory that directly holds package files decides, when all of those
+// come from one source package (Python byte code beside its sources, a
+// generated file in a package's own directory); otherwise they are
+// unclaimed.
+func Components(tree *layer.Tree, dbs []*pkgdb.DB) []*Component {
+	owners, binaries := packageOwners(tree, dbs)
+	neighbour := neighbours(tree, owners)
+	byName := map[string]*Component{}
+	get := func(name, kind string) *Component {
+		c := byName[name]
+		if c == nil {
+			c = &Component{Name: name, Kind: kind}
+			byName[name] = c
+		}
+		return c
+	}
+	dirComponent := map[*layer.Node]string{} // user.component of a directory, inherited
+	inodes := map[uint64]*Component{}        // hardlink groups follow their first path
+	hasChild := map[string]bool{}
+	var dirs []string
+	for p, n := range tree.Walk() {
+		if p == "" || skipped(p) {
+			continue
+		}
+		if parent, _ := splitPath(p); parent != "" {
+			hasChild[parent] = true
+		}
+		xattr := n.Xattrs[ComponentXattr]
+		if xattr == "" && n.Parent != nil {
+			xattr = dirComponent[n.Parent]
+		}
+		if n.Type == layer.TypeDir {
+			if xattr != "" {
+				dirComponent[n] = xattr
+			}
+			dirs = append(dirs, p)
+			continue
+		}
+		var c *Component
+		switch {
+		case n.Inode != 0 && inodes[n.Inode] != nil:
+			c = inodes[n.Inode]
+		case xattr != "":
+			c = get(xattr, KindXattr)
+		case owners[p] != "":
+			c = get(owners[p], KindPackage)
+		case kernelPath(p):
+			c = get("kernel", KindKernel)
+		case inPkgDB(p):
+			c = get("pkgdb", KindPkgDB)
+		case n.Type == layer.TypeRegular && n.Size >= BigFile:
+			c = get("/"+p, KindBig)
+		case neighbour(p) != "":
+			c = get(neighbour(p), KindPackage)
+		default:
+			c = get("unclaimed", KindUnclaimed)
+		}
+		if n.Inode != 0 {
+			if inodes[n.Inode] == nil {
+				c.Size += n.Size
+			}
+			inodes[n.Inode] = c
+		} else {
+			c.Size += n.Size
+		}
+		c.Paths = append(c.Paths, p)
+	}
+	// Directories with nothing below them still need a layer.
+	for _, d := range dirs {
+		if hasChild[d] {
+			continue
+		}
+		name, kind := "unclaimed", KindUnclaimed
+		if o := owners[d]; o != "" {
+			name, kind = o, KindPackage
+		}
+		get(name, kind).Paths = append(get(name, kind).Paths, d)
+	}
+	out := make([]*Component, 0, len(byName))
+	for _, c := range byName {
+		slices.Sort(c.Paths)
+		if c.Kind == KindPackage {
+			c.Packages = slices.Sorted(maps.Keys(binaries[c.Name]))
+		}
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b *Component) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// packageOwners maps tree paths to the source package that owns them
+// (rpm: the source RPM's name; dpkg: the Source field), resolving the
+// paths packages record through the tree's symlinks (merged /usr). A path
+// several packages claim goes to the first source in name order. binaries
+// lists each source's binary packages.
+func packageOwners(tree *layer.Tree, dbs []*pkgdb.DB) (owners map[string]string, binaries map[string]map[string]bool) {
+	canonical := diff.Canonicalizer(tree)
+	out := map[string]string{}
+	binaries = map[string]map[string]bool{}
+	for _, db := range dbs {
+		for i := range db.Packages {
+			p := &db.Packages[i]
+			src := p.Source
+			if src == "" {
+				src = p.Name
+			}
+			if binaries[src] == nil {
+				binaries[src] = map[string]bool{}
+			}
+			binaries[src][p.Name] = true
+			for _, f := range p.Files {
+				if f.IsGhost() || !f.Installed() {
+					continue
+				}
+				c := strings.TrimPrefix(canonical(f.Path), "/")
+				if prev, ok := out[c]; !ok || src < prev {
+					out[c] = src
+				}
+			}
+		}
+	}
+	return out, binaries
+}
+
+// neighbours returns the neighbour rule of Components: the one source
+// package that owns the files directly in p's nearest ancestor directory
+// holding package files, or "".
+func neighbours(tree *layer.Tree, owners map[string]string) func(p string) string {
+	const several = "\x00"
+	bySource := map[string]string{} // directory → its files' one source, or several
+	for p, src := range owners {
+		if n := tree.Lookup(p); n == nil || n.Type == layer.TypeDir {
+			continue
+		}
+		dir, _ := splitPath(p)
+		switch prev, ok := bySource[dir]; {
+		case !ok:
+			bySource[dir] = src
+		case prev != src:
+			bySource[dir] = several
+		}
+	}
+	return func(p string) string {
+		for dir, _ := splitPath(p); ; dir, _ = splitPath(dir) {
+			if src, ok := bySource[dir]; ok {
+				if src == several {
+					return ""
+				}
+				return src
+			}
+			if dir == "" {
+				return ""
+			}
+		}
+	}
+}
+
+func kernelPath(p string) bool {
+	rest, ok := strings.CutPrefix(p, "usr/lib/modules/")
+	return ok && strings.Contains(rest, "/")
+}
+
+func inPkgDB(p string) bool {
+	for _, d := range pkgDBDirs {
+		if strings.HasPrefix(p, d+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+func splitPath(p string) (dir, base string) {
+	d, b := path.Split(p)
+	return strings.TrimSuffix(d, "/"), b
+}

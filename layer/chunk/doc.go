@@ -1,0 +1,12 @@
+// Package chunk rewrites an image into reproducible, content-grouped
+// layers: each layer holds a stable group of components (packages by source,
+// the kernel, big files, the package database, the rest), so that an
+// update downloads only the layers whose components changed, and the result
+// is an image bootc deploys as it is.
+//
+// A run reads every source layer once into a spool file (indexing and
+// verifying it on the way), merges the indexes, groups paths into
+// components, packs components into layers (keeping a prior build's
+// placement), and writes the layers from the spool, on all cores, with
+// normalised headers and timestamps.
+package chunk

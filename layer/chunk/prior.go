@@ -1,0 +1,85 @@
+package chunk
+
+import (
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// Per-layer annotations naming the components a layer holds.
+const (
+	// ComponentsAnnotation is ours and rpm-ostree's (ostree-ext): sorted
+	// component names joined by ",".
+	ComponentsAnnotation = "ostree.components"
+	// ChunkahAnnotation is chunkah's.
+	ChunkahAnnotation = "org.chunkah.component"
+)
+
+// Prior is the component placement of a previous build.
+type Prior struct {
+	// Layers holds, per layer of the prior image, the component names.
+	Layers [][]string
+	where  map[string]int
+}
+
+// PriorFromManifest reads a prior build's placement from the per-layer
+// annotations of its manifest. Layers without them (rpm-ostree's final
+// commit layer) hold no components. It returns nil when no layer names any
+// component: the image was not chunked.
+func PriorFromManifest(m *v1.Manifest) *Prior {
+	p := &Prior{where: map[string]int{}}
+	for i, d := range m.Layers {
+		v, ok := d.Annotations[ComponentsAnnotation]
+		if !ok {
+			v = d.Annotations[ChunkahAnnotation]
+		}
+		var names []string
+		if v != "" {
+			for n := range strings.SplitSeq(v, ",") {
+				n = unescapeName(n)
+				names = append(names, n)
+				if _, seen := p.where[n]; !seen {
+					p.where[n] = i
+				}
+			}
+		}
+		p.Layers = append(p.Layers, names)
+	}
+	if len(p.where) == 0 {
+		return nil
+	}
+	return p
+}
+
+// find returns the prior layer of c: the one naming c, or else one naming
+// any of its binary packages (a prior build by rpm-ostree names packages,
+// not sources).
+func (p *Prior) find(c *Component) (int, bool) {
+	if i, ok := p.where[c.Name]; ok {
+		return i, true
+	}
+	for _, b := range c.Packages {
+		if i, ok := p.where[b]; ok {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// Annotation returns the ostree.components value of a layer: sorted names,
+// "%" and "," in them escaped as %25 and %2C.
+func (l *Layer) Annotation() string {
+	names := l.Names()
+	for i, n := range names {
+		names[i] = escapeName(n)
+	}
+	return strings.Join(names, ",")
+}
+
+var (
+	nameEscaper   = strings.NewReplacer("%", "%25", ",", "%2C")
+	nameUnescaper = strings.NewReplacer("%25", "%", "%2C", ",")
+)
+
+func escapeName(n string) string   { return nameEscaper.Replace(n) }
+func unescapeName(n string) string { return nameUnescaper.Replace(n) }

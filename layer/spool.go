@@ -1,0 +1,110 @@
+package layer
+
+import (
+	"archive/tar"
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// Spooled is an image's merged Tree whose file contents are read from
+// spool files: each layer's uncompressed stream, kept on disk once while
+// it was indexed and verified. Close removes the spool files.
+type Spooled struct {
+	Tree *Tree
+	// Size is the bytes spooled (the uncompressed size of all layers).
+	Size  int64
+	files []*os.File
+}
+
+// SpoolTree reads every layer of img once, on up to l.Jobs cores, into a
+// spool file in dir (the system's temporary directory when empty), and
+// merges the indexes into a Tree. Tree.Open then reads any regular file,
+// sparse ones included, from the spool.
+func (l *Loader) SpoolTree(ctx context.Context, img *Image, dir string) (*Spooled, error) {
+	s := &Spooled{files: make([]*os.File, len(img.Layers))}
+	idxs := make([]*Index, len(img.Layers))
+	g, gctx := errgroup.WithContext(ctx)
+	jobs := l.Jobs
+	if jobs <= 0 {
+		jobs = runtime.GOMAXPROCS(0)
+	}
+	g.SetLimit(jobs)
+	for i := range img.Layers {
+		f, err := os.CreateTemp(dir, "oslayer-spool-*")
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("spool file: %w", err)
+		}
+		s.files[i] = f
+		// Unlinked at once where the system allows it: nothing is left
+		// behind, even when the process is killed.
+		os.Remove(f.Name())
+		g.Go(func() error {
+			if l.Progress != nil {
+				l.Progress(img, i, false)
+			}
+			bw := bufio.NewWriterSize(f, 1<<20)
+			idx, err := l.Spool(gctx, img, i, bw)
+			if err == nil {
+				if err = bw.Flush(); err != nil {
+					err = layerError(img, i, fmt.Errorf("spool file: %w", err))
+				}
+			}
+			idxs[i] = idx
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	t := NewTree()
+	for i, idx := range idxs {
+		if err := t.Apply(idx, i); err != nil {
+			s.Close()
+			return nil, layerError(img, i, err)
+		}
+		s.Size += idx.Size
+	}
+	t.content = s.open
+	s.Tree = t
+	return s, nil
+}
+
+// open reads a node's content from its layer's spool: a contiguous
+// section, or for a sparse file the entry read again by a tar reader.
+func (s *Spooled) open(n *Node) (io.ReadCloser, error) {
+	if n.DataLayer < 0 || n.DataLayer >= len(s.files) {
+		return nil, fmt.Errorf("/%s: %w", n.Path(), ErrNoContent)
+	}
+	f := s.files[n.DataLayer]
+	if n.Offset >= 0 {
+		return io.NopCloser(io.NewSectionReader(f, n.Offset, n.Size)), nil
+	}
+	tr := tar.NewReader(io.NewSectionReader(f, n.Header, 1<<62))
+	if _, err := tr.Next(); err != nil {
+		return nil, fmt.Errorf("/%s: reading its entry again: %w", n.Path(), err)
+	}
+	return io.NopCloser(io.LimitReader(tr, n.Size)), nil
+}
+
+// Close removes the spool files.
+func (s *Spooled) Close() error {
+	var first error
+	for _, f := range s.files {
+		if f == nil {
+			continue
+		}
+		f.Close()
+		if err := os.Remove(f.Name()); err != nil && !os.IsNotExist(err) && first == nil {
+			first = err
+		}
+	}
+	return first
+}
