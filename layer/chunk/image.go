@@ -122,8 +122,8 @@ type image struct {
 	layers           map[v1.Hash]*blobLayer
 }
 
-func (i *image) RawConfigFile() ([]byte, error)       { return i.config, nil }
-func (i *image) RawManifest() ([]byte, error)         { return i.manifest, nil }
+func (i *image) RawConfigFile() ([]byte, error)      { return i.config, nil }
+func (i *image) RawManifest() ([]byte, error)        { return i.manifest, nil }
 func (i *image) MediaType() (types.MediaType, error) { return types.OCIManifestSchema1, nil }
 
 func (i *image) LayerByDigest(h v1.Hash) (partial.CompressedLayer, error) {
