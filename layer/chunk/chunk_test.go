@@ -1,0 +1,448 @@
+package chunk_test
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/oslayer/oslayer/diff"
+	"github.com/oslayer/oslayer/fixtures"
+	"github.com/oslayer/oslayer/layer"
+	"github.com/oslayer/oslayer/layer/chunk"
+)
+
+// run chunks img and returns the result, removed at the end of the test.
+func run(t *testing.T, img v1.Image, opts chunk.Options) *chunk.Result {
+	t.Helper()
+	res, err := try(t, img, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func try(t *testing.T, img v1.Image, opts chunk.Options) (*chunk.Result, error) {
+	t.Helper()
+	ctx := context.Background()
+	src, err := layer.FromV1(layer.Reference{Transport: "oci", Name: "src"}, img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := loader(t)
+	sp, err := l.SpoolTree(ctx, src, t.TempDir())
+	if err != nil {
+		return nil, err
+	}
+	defer sp.Close()
+	if opts.Write.Files == nil {
+		opts.Write.Files = layer.TempBlobFiles(t.TempDir())
+	}
+	res, err := chunk.Build(ctx, chunk.Source{Tree: sp.Tree, Config: src.Config}, opts)
+	if err != nil {
+		return nil, err
+	}
+	t.Cleanup(res.Close)
+	return res, nil
+}
+
+func loader(t *testing.T) *layer.Loader {
+	t.Helper()
+	l, err := layer.NewLoader(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+// tree reads an image's merged tree afresh, hashing every file.
+func tree(t *testing.T, img v1.Image) *layer.Tree {
+	t.Helper()
+	li, err := layer.FromV1(layer.Reference{Transport: "oci", Name: "x"}, img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := loader(t).Tree(context.Background(), li, len(li.Layers))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+// sameContent fails the test when the chunked image differs from the
+// source in any path, type, mode, owner, xattr, link or content.
+func sameContent(t *testing.T, src, out v1.Image, ignore ...string) {
+	t.Helper()
+	changes := diff.Compare(tree(t, src), tree(t, out), diff.CompareOptions{})
+	for _, c := range changes {
+		if !slices.ContainsFunc(ignore, func(p string) bool { return c.Path == p || strings.HasPrefix(c.Path, p+"/") }) {
+			t.Errorf("chunked image differs: %s %s %v", c.Kind, c.Path, c.Details)
+		}
+	}
+}
+
+func digest(t *testing.T, img v1.Image) v1.Hash {
+	t.Helper()
+	d, err := img.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// layerEntries lists every tar entry of every layer of img.
+func layerEntries(t *testing.T, img v1.Image) [][]*tar.Header {
+	t.Helper()
+	layers, err := img.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]*tar.Header
+	for _, l := range layers {
+		rc, err := l.Uncompressed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := tar.NewReader(rc)
+		var hdrs []*tar.Header
+		for {
+			h, err := tr.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			hdrs = append(hdrs, h)
+		}
+		rc.Close()
+		out = append(out, hdrs)
+	}
+	return out
+}
+
+func TestChunkPreservesFixtures(t *testing.T) {
+	for name, img := range map[string]v1.Image{
+		"base":    fixtures.BaseImage(t),
+		"derived": fixtures.DerivedImage(t, nil, nil),
+		"clean":   fixtures.Image(t, fixtures.CleanBaseLabels, nil, fixtures.Layer(t, fixtures.CleanBaseFiles()...)),
+	} {
+		t.Run(name, func(t *testing.T) {
+			for _, max := range []int{1, 2, 5, 64} {
+				res := run(t, img, chunk.Options{MaxLayers: max, Write: chunk.WriteOptions{Compression: layer.Gzip}})
+				if len(res.Layers) > max {
+					t.Errorf("max %d: %d layers", max, len(res.Layers))
+				}
+				// The fixtures hold a /sysroot with nothing below it.
+				sameContent(t, img, res.Image)
+			}
+		})
+	}
+}
+
+func TestChunkImageMetadata(t *testing.T) {
+	img := fixtures.Image(t, map[string]string{
+		"ostree.commit": "abc", "ostree.final-diffid": "sha256:00", "keep": "me", "drop": "x", "ostree.linux": "old",
+	}, nil, fixtures.Layers(t, fixtures.BaseFiles())...)
+	v := "set"
+	res := run(t, img, chunk.Options{Labels: map[string]*string{"drop": nil, "new": &v}, Write: chunk.WriteOptions{Compression: layer.Zstd}})
+	cf, err := res.Image.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"containers.bootc": "1", "ostree.bootable": "true", "ostree.linux": "6.8.0", "keep": "me", "new": "set"}
+	if !maps.Equal(cf.Config.Labels, want) {
+		t.Errorf("labels %v, want %v", cf.Config.Labels, want)
+	}
+	m, err := res.Image.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cf.History) != len(m.Layers) || len(cf.RootFS.DiffIDs) != len(m.Layers) {
+		t.Errorf("%d history entries and %d diff_ids for %d layers", len(cf.History), len(cf.RootFS.DiffIDs), len(m.Layers))
+	}
+	seen := map[string]bool{}
+	for i, d := range m.Layers {
+		if d.MediaType != "application/vnd.oci.image.layer.v1.tar+zstd" {
+			t.Errorf("layer %d: media type %s", i, d.MediaType)
+		}
+		names := strings.Split(d.Annotations[chunk.ComponentsAnnotation], ",")
+		if !slices.IsSorted(names) || names[0] == "" {
+			t.Errorf("layer %d: components %q not sorted", i, d.Annotations[chunk.ComponentsAnnotation])
+		}
+		for _, n := range names {
+			if seen[n] {
+				t.Errorf("component %s in two layers", n)
+			}
+			seen[n] = true
+		}
+	}
+	for _, n := range []string{"kernel", "unclaimed"} {
+		if !seen[n] {
+			t.Errorf("no %s component in %v", n, slices.Sorted(maps.Keys(seen)))
+		}
+	}
+}
+
+func TestChunkLayersAreSelfContained(t *testing.T) {
+	img := fixtures.Image(t, nil, nil, fixtures.Layers(t, fixtures.BaseFiles())...)
+	res := run(t, img, chunk.Options{Write: chunk.WriteOptions{Compression: layer.Gzip}})
+	dirs := map[string]*tar.Header{}
+	paths := map[string]int{}
+	for i, hdrs := range layerEntries(t, res.Image) {
+		names := make([]string, len(hdrs))
+		for j, h := range hdrs {
+			names[j] = h.Name
+			if h.ModTime.Unix() != 0 {
+				t.Errorf("layer %d: %s modified at %v, want the epoch", i, h.Name, h.ModTime)
+			}
+			if h.Typeflag == tar.TypeDir {
+				if prev, ok := dirs[h.Name]; ok && (prev.Mode != h.Mode || prev.Uid != h.Uid || !maps.Equal(prev.PAXRecords, h.PAXRecords)) {
+					t.Errorf("directory %s differs between layers", h.Name)
+				}
+				dirs[h.Name] = h
+				continue
+			}
+			if prev, ok := paths[h.Name]; ok {
+				t.Errorf("%s in layers %d and %d", h.Name, prev, i)
+			}
+			paths[h.Name] = i
+			// Every parent directory is in the same layer.
+			for d := h.Name; strings.Contains(d, "/"); {
+				d = d[:strings.LastIndex(d, "/")]
+				if !slices.Contains(names[:j], d+"/") {
+					t.Errorf("layer %d: %s comes without its parent %s/", i, h.Name, d)
+				}
+			}
+		}
+	}
+	// The hardlink pair of the fixture stays together.
+	if paths["usr/bin/true"] != paths["usr/bin/true-alias"] {
+		t.Errorf("hardlink group split across layers %d and %d", paths["usr/bin/true"], paths["usr/bin/true-alias"])
+	}
+}
+
+func TestChunkDeterministic(t *testing.T) {
+	files := fixtures.BaseFiles()
+	var all []fixtures.File
+	for _, l := range files {
+		all = append(all, l...)
+	}
+	five := [][]fixtures.File{all[:10], all[10:20], all[20:30], all[30:40], all[40:]}
+	oneImg := fixtures.Image(t, nil, nil, fixtures.Layer(t, all...))
+	fiveImg := fixtures.Image(t, nil, nil, fixtures.Layers(t, five)...)
+	for _, c := range []layer.Compression{layer.Gzip, layer.Zstd, layer.None} {
+		opts := chunk.Options{Write: chunk.WriteOptions{Compression: c}}
+		a := digest(t, run(t, oneImg, opts).Image)
+		prev := runtime.GOMAXPROCS(1)
+		b := digest(t, run(t, oneImg, opts).Image)
+		runtime.GOMAXPROCS(prev)
+		five := digest(t, run(t, fiveImg, opts).Image)
+		if a != b || a != five {
+			t.Errorf("%s: digests %s (default), %s (GOMAXPROCS=1), %s (five layers)", c, a, b, five)
+		}
+	}
+}
+
+func TestChunkSourceDateEpoch(t *testing.T) {
+	img := fixtures.Image(t, nil, nil, fixtures.Layers(t, fixtures.BaseFiles())...)
+	epoch := fixtures.Epoch.Unix() - 3600 // before the fixture's files
+	res := run(t, img, chunk.Options{Write: chunk.WriteOptions{Compression: layer.Gzip, Epoch: &epoch}})
+	for _, hdrs := range layerEntries(t, res.Image) {
+		for _, h := range hdrs {
+			if h.ModTime.Unix() != epoch {
+				t.Errorf("%s modified at %d, want it clamped to %d", h.Name, h.ModTime.Unix(), epoch)
+			}
+		}
+	}
+	cf, _ := res.Image.ConfigFile()
+	if cf.Created.Unix() != epoch {
+		t.Errorf("created %v", cf.Created)
+	}
+}
+
+func TestChunkXattrsAndComponents(t *testing.T) {
+	img := fixtures.Image(t, nil, nil, fixtures.Layer(t,
+		fixtures.Dir("usr", 0o755), fixtures.Dir("usr/lib", 0o755),
+		fixtures.File{Path: "usr/lib/app/", Type: tar.TypeDir, Mode: 0o755, Xattrs: map[string]string{"user.component": "myapp"}},
+		fixtures.Reg("usr/lib/app/bin", "app", 0o755),
+		fixtures.File{Path: "usr/lib/app/lib.so", Mode: 0o644, Content: "lib", Xattrs: map[string]string{"security.selinux": "system_u:object_r:lib_t:s0"}},
+		fixtures.File{Path: "usr/lib/other", Mode: 0o644, Content: "x", Xattrs: map[string]string{"user.component": "other,one"}},
+		fixtures.Reg("usr/lib/big", strings.Repeat("b", chunk.BigFile), 0o644),
+		fixtures.Dir("sysroot", 0o755), fixtures.Dir("sysroot/ostree", 0o755), fixtures.Reg("sysroot/ostree/repo-object", "obj", 0o644),
+	))
+	res := run(t, img, chunk.Options{Write: chunk.WriteOptions{Compression: layer.Gzip}})
+	byName := map[string]*chunk.Component{}
+	for _, c := range res.Components {
+		byName[c.Name] = c
+	}
+	if c := byName["myapp"]; c == nil || !slices.Equal(c.Paths, []string{"usr/lib/app/bin", "usr/lib/app/lib.so"}) {
+		t.Errorf("myapp: %+v", c)
+	}
+	if c := byName["/usr/lib/big"]; c == nil || c.Kind != chunk.KindBig {
+		t.Errorf("big file: %+v", c)
+	}
+	m, _ := res.Image.Manifest()
+	found := false
+	for _, d := range m.Layers {
+		if d.Annotations[chunk.ComponentsAnnotation] == "other%2Cone" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no layer annotated other%%2Cone")
+	}
+	// security.selinux is dropped (bootc relabels) and /sysroot emptied:
+	// nothing else changes.
+	sameContent(t, img, res.Image, "/sysroot/ostree", "/usr/lib/app/lib.so")
+	out := tree(t, res.Image)
+	if n := out.Lookup("usr/lib/app/lib.so"); n == nil || n.Xattrs["security.selinux"] != "" {
+		t.Errorf("security.selinux kept: %+v", n)
+	}
+	if n := out.Lookup("sysroot"); n == nil || n.NumChildren() != 0 {
+		t.Errorf("/sysroot not an empty directory: %+v", n)
+	}
+	keep := run(t, img, chunk.Options{Write: chunk.WriteOptions{Compression: layer.Gzip, KeepSELinux: true}})
+	if n := tree(t, keep.Image).Lookup("usr/lib/app/lib.so"); n == nil || n.Xattrs["security.selinux"] == "" {
+		t.Errorf("--keep-selinux lost the label")
+	}
+}
+
+func TestChunkRootMode(t *testing.T) {
+	img := fixtures.Image(t, nil, nil, fixtures.Layer(t,
+		fixtures.File{Path: "./", Type: tar.TypeDir, Mode: 0o555},
+		fixtures.Dir("usr", 0o755), fixtures.Reg("usr/x", "x", 0o644),
+	))
+	res := run(t, img, chunk.Options{Write: chunk.WriteOptions{Compression: layer.Gzip}})
+	if m := tree(t, res.Image).Root.Mode; m != 0o555 {
+		t.Errorf("root mode %o, want 555", m)
+	}
+	sameContent(t, img, res.Image)
+}
+
+func TestChunkSparseFile(t *testing.T) {
+	// A PAX 1.0 sparse file of 8 MiB holding "data" at 4096, between two
+	// plain files: archive/tar cannot write one, so the blocks are raw.
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	tw.WriteHeader(&tar.Header{Name: "usr/", Typeflag: tar.TypeDir, Mode: 0o755})
+	tw.WriteHeader(&tar.Header{Name: "usr/before", Typeflag: tar.TypeReg, Mode: 0o644, Size: 3})
+	tw.Write([]byte("abc"))
+	tw.Flush()
+	pax := paxRecord("GNU.sparse.major", "1") + paxRecord("GNU.sparse.minor", "0") +
+		paxRecord("GNU.sparse.name", "usr/sparse") + paxRecord("GNU.sparse.realsize", "8388608")
+	block(&buf, ustar("PaxHeaders/sparse", 'x', int64(len(pax))))
+	block(&buf, []byte(pax))
+	block(&buf, ustar("GNUSparseFile.0/sparse", '0', 512+4))
+	block(&buf, []byte("1\n4096\n4\n"))
+	block(&buf, []byte("data"))
+	tw = tar.NewWriter(&buf)
+	tw.WriteHeader(&tar.Header{Name: "usr/after", Typeflag: tar.TypeReg, Mode: 0o644, Size: 3})
+	tw.Write([]byte("xyz"))
+	tw.Close()
+	img := fixtures.Image(t, nil, nil, fixtures.LayerFromTar(t, buf.Bytes(), "gzip"))
+	res := run(t, img, chunk.Options{Write: chunk.WriteOptions{Compression: layer.Gzip}})
+	sameContent(t, img, res.Image)
+	if n := tree(t, res.Image).Lookup("usr/sparse"); n == nil || n.Size != 8<<20 {
+		t.Errorf("sparse file: %+v", n)
+	}
+}
+
+// ustar builds a raw header block.
+func ustar(name string, typ byte, size int64) []byte {
+	h := make([]byte, 512)
+	copy(h[0:], name)
+	copy(h[100:], "0000644\x00")
+	copy(h[108:], "0000000\x00")
+	copy(h[116:], "0000000\x00")
+	copy(h[124:], fmt.Sprintf("%011o\x00", size))
+	copy(h[136:], "00000000000\x00")
+	h[156] = typ
+	copy(h[257:], "ustar\x0000")
+	for i := 148; i < 156; i++ {
+		h[i] = ' '
+	}
+	sum := 0
+	for _, c := range h {
+		sum += int(c)
+	}
+	copy(h[148:], fmt.Sprintf("%06o\x00 ", sum))
+	return h
+}
+
+func block(buf *bytes.Buffer, b []byte) {
+	buf.Write(b)
+	if pad := len(b) % 512; pad != 0 {
+		buf.Write(make([]byte, 512-pad))
+	}
+}
+
+func paxRecord(k, v string) string {
+	rec := " " + k + "=" + v + "\n"
+	for n := len(rec); ; {
+		s := fmt.Sprintf("%d%s", n, rec)
+		if len(s) == n {
+			return s
+		}
+		n = len(s)
+	}
+}
+
+func TestComponentsFromDpkg(t *testing.T) {
+	status := "Package: foo\nStatus: install ok installed\nSource: foosrc\nVersion: 1\nArchitecture: amd64\n\n" +
+		"Package: bar\nStatus: install ok installed\nSource: foosrc (1.1)\nVersion: 1\nArchitecture: amd64\n\n" +
+		"Package: other\nStatus: install ok installed\nVersion: 2\nArchitecture: all\n\n"
+	img := fixtures.Image(t, nil, nil, fixtures.Layer(t,
+		fixtures.Symlink("bin", "usr/bin"),
+		fixtures.Dir("usr", 0o755), fixtures.Dir("usr/bin", 0o755), fixtures.Dir("usr/lib", 0o755),
+		fixtures.Dir("usr/lib/python3", 0o755), fixtures.Dir("usr/lib/python3/foo", 0o755),
+		fixtures.Dir("usr/lib/python3/foo/__pycache__", 0o755),
+		fixtures.Reg("usr/lib/python3/foo/mod.py", "print(1)\n", 0o644),
+		fixtures.Reg("usr/lib/python3/foo/__pycache__/mod.cpython-311.pyc", "bytecode", 0o644),
+		fixtures.Reg("usr/bin/bar", "bar", 0o755),
+		fixtures.Reg("usr/bin/other", "other", 0o755),
+		fixtures.Dir("etc", 0o755),
+		fixtures.Reg("etc/foo.conf", "foo", 0o644),
+		fixtures.Reg("etc/other.conf", "other", 0o644),
+		fixtures.Reg("etc/ld.so.cache", "generated", 0o644),
+		fixtures.Dir("usr/lib/modules", 0o755), fixtures.Dir("usr/lib/modules/6.1.0", 0o755),
+		fixtures.Reg("usr/lib/modules/6.1.0/vmlinuz", "kernel", 0o644),
+		fixtures.Dir("var", 0o755), fixtures.Dir("var/lib", 0o755), fixtures.Dir("var/lib/dpkg", 0o755),
+		fixtures.Dir("var/lib/dpkg/info", 0o755),
+		fixtures.Reg("var/lib/dpkg/status", status, 0o644),
+		fixtures.Reg("var/lib/dpkg/info/foo.list", "/.\n/usr\n/usr/lib\n/usr/lib/python3\n/usr/lib/python3/foo\n/usr/lib/python3/foo/mod.py\n/etc/foo.conf\n", 0o644),
+		fixtures.Reg("var/lib/dpkg/info/bar.list", "/bin/bar\n", 0o644),
+		fixtures.Reg("var/lib/dpkg/info/other.list", "/usr/bin/other\n/etc/other.conf\n", 0o644),
+	))
+	res := run(t, img, chunk.Options{Write: chunk.WriteOptions{Compression: layer.Gzip}})
+	got := map[string][]string{}
+	for _, c := range res.Components {
+		got[c.Kind+" "+c.Name] = c.Paths
+		if c.Name == "foosrc" && !slices.Equal(c.Packages, []string{"bar", "foo"}) {
+			t.Errorf("foosrc packages %v", c.Packages)
+		}
+	}
+	want := map[string][]string{
+		"package foosrc":      {"etc/foo.conf", "usr/bin/bar", "usr/lib/python3/foo/__pycache__/mod.cpython-311.pyc", "usr/lib/python3/foo/mod.py"},
+		"package other":       {"etc/other.conf", "usr/bin/other"},
+		"kernel kernel":       {"usr/lib/modules/6.1.0/vmlinuz"},
+		"pkgdb pkgdb":         {"var/lib/dpkg/info/bar.list", "var/lib/dpkg/info/foo.list", "var/lib/dpkg/info/other.list", "var/lib/dpkg/status"},
+		"unclaimed unclaimed": {"bin", "etc/ld.so.cache"},
+	}
+	if !maps.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("components:\n got %v\nwant %v", got, want)
+	}
+	if res.Kernel != "6.1.0" {
+		t.Errorf("kernel %q", res.Kernel)
+	}
+	sameContent(t, img, res.Image)
+}
