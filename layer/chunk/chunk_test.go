@@ -285,7 +285,7 @@ func TestChunkXattrsAndComponents(t *testing.T) {
 	for _, c := range res.Components {
 		byName[c.Name] = c
 	}
-	if c := byName["myapp"]; c == nil || !slices.Equal(c.Paths, []string{"usr/lib/app/bin", "usr/lib/app/lib.so"}) {
+	if c := byName["myapp"]; c == nil || !slices.Equal(c.Paths, []string{"usr/lib/app", "usr/lib/app/bin", "usr/lib/app/lib.so"}) {
 		t.Errorf("myapp: %+v", c)
 	}
 	if c := byName["/usr/lib/big"]; c == nil || c.Kind != chunk.KindBig {
@@ -432,10 +432,10 @@ func TestComponentsFromDpkg(t *testing.T) {
 		}
 	}
 	want := map[string][]string{
-		"package foosrc":      {"etc/foo.conf", "usr/bin/bar", "usr/lib/python3/foo/__pycache__/mod.cpython-311.pyc", "usr/lib/python3/foo/mod.py"},
-		"package other":       {"etc/other.conf", "usr/bin/other"},
+		"package foosrc":      {"etc/foo.conf", "usr", "usr/bin/bar", "usr/lib", "usr/lib/python3", "usr/lib/python3/foo", "usr/lib/python3/foo/__pycache__/mod.cpython-311.pyc", "usr/lib/python3/foo/mod.py", "var/lib/dpkg/info/bar.list", "var/lib/dpkg/info/foo.list"},
+		"package other":       {"etc/other.conf", "usr/bin/other", "var/lib/dpkg/info/other.list"},
 		"kernel kernel":       {"usr/lib/modules/6.1.0/vmlinuz"},
-		"pkgdb pkgdb":         {"var/lib/dpkg/info/bar.list", "var/lib/dpkg/info/foo.list", "var/lib/dpkg/info/other.list", "var/lib/dpkg/status"},
+		"pkgdb pkgdb":         {"var/lib/dpkg/status"},
 		"unclaimed unclaimed": {"bin", "etc/ld.so.cache"},
 	}
 	if !maps.EqualFunc(got, want, slices.Equal) {

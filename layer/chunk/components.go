@@ -32,8 +32,9 @@ const ComponentXattr = "user.component"
 type Component struct {
 	Name string
 	Kind string
-	// Paths are clean tree paths, sorted: every non-directory, and the
-	// directories that hold nothing else of the image.
+	// Paths are clean tree paths, sorted: files, links and devices, the
+	// directories the package or user.component owns, and, in unclaimed,
+	// the other empty directories.
 	Paths []string
 	// Size is the content bytes (a hardlinked file counts once).
 	Size int64
@@ -53,13 +54,22 @@ func skipped(p string) bool { return strings.HasPrefix(p, "sysroot/") }
 
 // Components groups the tree's paths.
 //
-// Files no package owns follow their neighbours: the nearest ancestor
-// directory that directly holds package files decides, when all of those
-// come from one source package (Python byte code beside its sources, a
-// generated file in a package's own directory); otherwise they are
-// unclaimed.
+// Files no package owns under /usr and /opt follow their neighbours: the
+// nearest ancestor directory that directly holds package files decides,
+// when all of those come from one source package (Python byte code beside
+// its sources, a generated file in a package's own directory); otherwise,
+// and in /etc and /var, they are unclaimed. Directories go with their
+// user.component or their package, even when empty. dpkg's per-package
+// control files (var/lib/dpkg/info/NAME.*) go with their package; the
+// rest of the package database is the pkgdb component.
 func Components(tree *layer.Tree, dbs []*pkgdb.DB) []*Component {
 	owners, binaries := packageOwners(tree, dbs)
+	sourceOf := map[string]string{}
+	for src, bins := range binaries {
+		for b := range bins {
+			sourceOf[b] = src
+		}
+	}
 	neighbour := neighbours(tree, owners)
 	byName := map[string]*Component{}
 	get := func(name, kind string) *Component {
@@ -86,10 +96,17 @@ func Components(tree *layer.Tree, dbs []*pkgdb.DB) []*Component {
 			xattr = dirComponent[n.Parent]
 		}
 		if n.Type == layer.TypeDir {
-			if xattr != "" {
+			switch {
+			case xattr != "":
 				dirComponent[n] = xattr
+				get(xattr, KindXattr).Paths = append(get(xattr, KindXattr).Paths, p)
+			case owners[p] != "":
+				// A package's directory stays in its layer whatever
+				// appears in it later.
+				get(owners[p], KindPackage).Paths = append(get(owners[p], KindPackage).Paths, p)
+			default:
+				dirs = append(dirs, p)
 			}
-			dirs = append(dirs, p)
 			continue
 		}
 		var c *Component
@@ -102,6 +119,8 @@ func Components(tree *layer.Tree, dbs []*pkgdb.DB) []*Component {
 			c = get(owners[p], KindPackage)
 		case kernelPath(p):
 			c = get("kernel", KindKernel)
+		case sourceOf[dpkgInfoPackage(p)] != "":
+			c = get(sourceOf[dpkgInfoPackage(p)], KindPackage)
 		case inPkgDB(p):
 			c = get("pkgdb", KindPkgDB)
 		case n.Type == layer.TypeRegular && n.Size >= BigFile:
@@ -121,16 +140,11 @@ func Components(tree *layer.Tree, dbs []*pkgdb.DB) []*Component {
 		}
 		c.Paths = append(c.Paths, p)
 	}
-	// Directories with nothing below them still need a layer.
+	// Other directories with nothing below them still need a layer.
 	for _, d := range dirs {
-		if hasChild[d] {
-			continue
+		if !hasChild[d] {
+			get("unclaimed", KindUnclaimed).Paths = append(get("unclaimed", KindUnclaimed).Paths, d)
 		}
-		name, kind := "unclaimed", KindUnclaimed
-		if o := owners[d]; o != "" {
-			name, kind = o, KindPackage
-		}
-		get(name, kind).Paths = append(get(name, kind).Paths, d)
 	}
 	out := make([]*Component, 0, len(byName))
 	for _, c := range byName {
@@ -197,6 +211,9 @@ func neighbours(tree *layer.Tree, owners map[string]string) func(p string) strin
 		}
 	}
 	return func(p string) string {
+		if !strings.HasPrefix(p, "usr/") && !strings.HasPrefix(p, "opt/") {
+			return "" // state in /etc and /var belongs to no package's layer
+		}
 		for dir, _ := splitPath(p); ; dir, _ = splitPath(dir) {
 			if src, ok := bySource[dir]; ok {
 				if src == several {
@@ -209,6 +226,23 @@ func neighbours(tree *layer.Tree, owners map[string]string) func(p string) strin
 			}
 		}
 	}
+}
+
+// dpkgInfoPackage returns the package of a dpkg control file
+// (var/lib/dpkg/info/NAME[:ARCH].EXT), or "". These files change exactly
+// when their package does, so they travel in its layer.
+func dpkgInfoPackage(p string) string {
+	name, ok := strings.CutPrefix(p, "var/lib/dpkg/info/")
+	if !ok || strings.Contains(name, "/") {
+		return ""
+	}
+	if i := strings.LastIndexByte(name, '.'); i > 0 {
+		name = name[:i]
+	} else {
+		return ""
+	}
+	name, _, _ = strings.Cut(name, ":")
+	return name
 }
 
 func kernelPath(p string) bool {
