@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
-	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -91,64 +90,14 @@ func TestLongSymlinkTargetsAreRefused(t *testing.T) {
 	}
 }
 
-// ustar builds a raw header block, for entries archive/tar will not write.
-func ustar(name string, typ byte, size int64) []byte {
-	h := make([]byte, 512)
-	copy(h[0:], name)
-	copy(h[100:], "0000644\x00")
-	copy(h[108:], "0000000\x00")
-	copy(h[116:], "0000000\x00")
-	copy(h[124:], fmt.Sprintf("%011o\x00", size))
-	copy(h[136:], "00000000000\x00")
-	h[156] = typ
-	copy(h[257:], "ustar\x0000")
-	for i := 148; i < 156; i++ {
-		h[i] = ' '
-	}
-	sum := 0
-	for _, c := range h {
-		sum += int(c)
-	}
-	copy(h[148:], fmt.Sprintf("%06o\x00 ", sum))
-	return h
-}
-
-func block(buf *bytes.Buffer, b []byte) {
-	buf.Write(b)
-	if pad := len(b) % 512; pad != 0 {
-		buf.Write(make([]byte, 512-pad))
-	}
-}
-
-func paxRecord(k, v string) string {
-	rec := " " + k + "=" + v + "\n"
-	for n := len(rec); ; {
-		s := fmt.Sprintf("%d%s", n, rec)
-		if len(s) == n {
-			return s
-		}
-		n = len(s)
-	}
-}
-
-// sparseEntry appends a PAX 1.0 sparse file of realsize bytes, all hole.
-func sparseEntry(buf *bytes.Buffer, name string, realsize int64) {
-	pax := paxRecord("GNU.sparse.major", "1") + paxRecord("GNU.sparse.minor", "0") +
-		paxRecord("GNU.sparse.name", name) + paxRecord("GNU.sparse.realsize", fmt.Sprint(realsize))
-	block(buf, ustar("PaxHeaders/"+name, 'x', int64(len(pax))))
-	block(buf, []byte(pax))
-	block(buf, ustar("GNUSparseFile.0/"+name, '0', 512))
-	block(buf, []byte("0\n"))
-}
-
 func TestSparseLayerEntriesAreBounded(t *testing.T) {
 	var huge, small bytes.Buffer
-	sparseEntry(&huge, "f", 1<<50)
+	fixtures.SparseEntry(&huge, "f", 1<<50, 0, "")
 	huge.Write(make([]byte, 1024))
 	if _, err := IndexTar(context.Background(), &huge, nil, nil); err == nil || !strings.Contains(err.Error(), "refusing to expand") {
 		t.Errorf("a 2^50-byte sparse file: %v", err)
 	}
-	sparseEntry(&small, "f", 1<<20)
+	fixtures.SparseEntry(&small, "f", 1<<20, 0, "")
 	small.Write(make([]byte, 1024))
 	idx, err := IndexTar(context.Background(), &small, nil, nil)
 	if err != nil {
@@ -161,7 +110,7 @@ func TestSparseLayerEntriesAreBounded(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var mid bytes.Buffer
-	sparseEntry(&mid, "f", 1<<30)
+	fixtures.SparseEntry(&mid, "f", 1<<30, 0, "")
 	mid.Write(make([]byte, 1024))
 	if _, err := IndexTar(ctx, &mid, nil, nil); err == nil || !strings.Contains(err.Error(), "context canceled") {
 		t.Errorf("cancelled: %v", err)
@@ -171,9 +120,9 @@ func TestSparseLayerEntriesAreBounded(t *testing.T) {
 func TestArchivesRefuseSparseAndTruncatedEntries(t *testing.T) {
 	var buf bytes.Buffer
 	lay := []byte(`{"imageLayoutVersion":"1.0.0"}`)
-	block(&buf, ustar("oci-layout", '0', int64(len(lay))))
-	block(&buf, lay)
-	sparseEntry(&buf, "index.json", 1<<50)
+	fixtures.RawBlock(&buf, fixtures.RawHeader("oci-layout", '0', int64(len(lay))))
+	fixtures.RawBlock(&buf, lay)
+	fixtures.SparseEntry(&buf, "index.json", 1<<50, 0, "")
 	buf.Write(make([]byte, 1024))
 	file := filepath.Join(t.TempDir(), "a.tar")
 	os.WriteFile(file, buf.Bytes(), 0o644)
@@ -181,7 +130,7 @@ func TestArchivesRefuseSparseAndTruncatedEntries(t *testing.T) {
 		t.Errorf("sparse index.json: %v", err)
 	}
 	var trunc bytes.Buffer
-	block(&trunc, ustar("oci-layout", '0', 1<<40))
+	fixtures.RawBlock(&trunc, fixtures.RawHeader("oci-layout", '0', 1<<40))
 	os.WriteFile(file, trunc.Bytes(), 0o644)
 	if _, err := Open(context.Background(), "oci-archive:"+file, Options{}); err == nil || !strings.Contains(err.Error(), "truncated archive") {
 		t.Errorf("truncated archive: %v", err)

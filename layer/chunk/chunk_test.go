@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"maps"
 	"runtime"
@@ -338,13 +337,7 @@ func TestChunkSparseFile(t *testing.T) {
 	tw.WriteHeader(&tar.Header{Name: "usr/before", Typeflag: tar.TypeReg, Mode: 0o644, Size: 3})
 	tw.Write([]byte("abc"))
 	tw.Flush()
-	pax := paxRecord("GNU.sparse.major", "1") + paxRecord("GNU.sparse.minor", "0") +
-		paxRecord("GNU.sparse.name", "usr/sparse") + paxRecord("GNU.sparse.realsize", "8388608")
-	block(&buf, ustar("PaxHeaders/sparse", 'x', int64(len(pax))))
-	block(&buf, []byte(pax))
-	block(&buf, ustar("GNUSparseFile.0/sparse", '0', 512+4))
-	block(&buf, []byte("1\n4096\n4\n"))
-	block(&buf, []byte("data"))
+	fixtures.SparseEntry(&buf, "usr/sparse", 8<<20, 4096, "data")
 	tw = tar.NewWriter(&buf)
 	tw.WriteHeader(&tar.Header{Name: "usr/after", Typeflag: tar.TypeReg, Mode: 0o644, Size: 3})
 	tw.Write([]byte("xyz"))
@@ -355,94 +348,4 @@ func TestChunkSparseFile(t *testing.T) {
 	if n := tree(t, res.Image).Lookup("usr/sparse"); n == nil || n.Size != 8<<20 {
 		t.Errorf("sparse file: %+v", n)
 	}
-}
-
-// ustar builds a raw header block.
-func ustar(name string, typ byte, size int64) []byte {
-	h := make([]byte, 512)
-	copy(h[0:], name)
-	copy(h[100:], "0000644\x00")
-	copy(h[108:], "0000000\x00")
-	copy(h[116:], "0000000\x00")
-	copy(h[124:], fmt.Sprintf("%011o\x00", size))
-	copy(h[136:], "00000000000\x00")
-	h[156] = typ
-	copy(h[257:], "ustar\x0000")
-	for i := 148; i < 156; i++ {
-		h[i] = ' '
-	}
-	sum := 0
-	for _, c := range h {
-		sum += int(c)
-	}
-	copy(h[148:], fmt.Sprintf("%06o\x00 ", sum))
-	return h
-}
-
-func block(buf *bytes.Buffer, b []byte) {
-	buf.Write(b)
-	if pad := len(b) % 512; pad != 0 {
-		buf.Write(make([]byte, 512-pad))
-	}
-}
-
-func paxRecord(k, v string) string {
-	rec := " " + k + "=" + v + "\n"
-	for n := len(rec); ; {
-		s := fmt.Sprintf("%d%s", n, rec)
-		if len(s) == n {
-			return s
-		}
-		n = len(s)
-	}
-}
-
-func TestComponentsFromDpkg(t *testing.T) {
-	status := "Package: foo\nStatus: install ok installed\nSource: foosrc\nVersion: 1\nArchitecture: amd64\n\n" +
-		"Package: bar\nStatus: install ok installed\nSource: foosrc (1.1)\nVersion: 1\nArchitecture: amd64\n\n" +
-		"Package: other\nStatus: install ok installed\nVersion: 2\nArchitecture: all\n\n"
-	img := fixtures.Image(t, nil, nil, fixtures.Layer(t,
-		fixtures.Symlink("bin", "usr/bin"),
-		fixtures.Dir("usr", 0o755), fixtures.Dir("usr/bin", 0o755), fixtures.Dir("usr/lib", 0o755),
-		fixtures.Dir("usr/lib/python3", 0o755), fixtures.Dir("usr/lib/python3/foo", 0o755),
-		fixtures.Dir("usr/lib/python3/foo/__pycache__", 0o755),
-		fixtures.Reg("usr/lib/python3/foo/mod.py", "print(1)\n", 0o644),
-		fixtures.Reg("usr/lib/python3/foo/__pycache__/mod.cpython-311.pyc", "bytecode", 0o644),
-		fixtures.Reg("usr/bin/bar", "bar", 0o755),
-		fixtures.Reg("usr/bin/other", "other", 0o755),
-		fixtures.Dir("etc", 0o755),
-		fixtures.Reg("etc/foo.conf", "foo", 0o644),
-		fixtures.Reg("etc/other.conf", "other", 0o644),
-		fixtures.Reg("etc/ld.so.cache", "generated", 0o644),
-		fixtures.Dir("usr/lib/modules", 0o755), fixtures.Dir("usr/lib/modules/6.1.0", 0o755),
-		fixtures.Reg("usr/lib/modules/6.1.0/vmlinuz", "kernel", 0o644),
-		fixtures.Dir("var", 0o755), fixtures.Dir("var/lib", 0o755), fixtures.Dir("var/lib/dpkg", 0o755),
-		fixtures.Dir("var/lib/dpkg/info", 0o755),
-		fixtures.Reg("var/lib/dpkg/status", status, 0o644),
-		fixtures.Reg("var/lib/dpkg/info/foo.list", "/.\n/usr\n/usr/lib\n/usr/lib/python3\n/usr/lib/python3/foo\n/usr/lib/python3/foo/mod.py\n/etc/foo.conf\n", 0o644),
-		fixtures.Reg("var/lib/dpkg/info/bar.list", "/bin/bar\n", 0o644),
-		fixtures.Reg("var/lib/dpkg/info/other.list", "/usr/bin/other\n/etc/other.conf\n", 0o644),
-	))
-	res := run(t, img, chunk.Options{Write: chunk.WriteOptions{Compression: layer.Gzip}})
-	got := map[string][]string{}
-	for _, c := range res.Components {
-		got[c.Kind+" "+c.Name] = c.Paths
-		if c.Name == "foosrc" && !slices.Equal(c.Packages, []string{"bar", "foo"}) {
-			t.Errorf("foosrc packages %v", c.Packages)
-		}
-	}
-	want := map[string][]string{
-		"package foosrc":      {"etc/foo.conf", "usr", "usr/bin/bar", "usr/lib", "usr/lib/python3", "usr/lib/python3/foo", "usr/lib/python3/foo/__pycache__/mod.cpython-311.pyc", "usr/lib/python3/foo/mod.py", "var/lib/dpkg/info/bar.list", "var/lib/dpkg/info/foo.list"},
-		"package other":       {"etc/other.conf", "usr/bin/other", "var/lib/dpkg/info/other.list"},
-		"kernel kernel":       {"usr/lib/modules/6.1.0/vmlinuz"},
-		"pkgdb pkgdb":         {"var/lib/dpkg/status"},
-		"unclaimed unclaimed": {"bin", "etc/ld.so.cache"},
-	}
-	if !maps.EqualFunc(got, want, slices.Equal) {
-		t.Errorf("components:\n got %v\nwant %v", got, want)
-	}
-	if res.Kernel != "6.1.0" {
-		t.Errorf("kernel %q", res.Kernel)
-	}
-	sameContent(t, img, res.Image)
 }

@@ -92,12 +92,7 @@ func TestChunkHostileSparseHeaders(t *testing.T) {
 	// A 4 GiB sparse file that is all hole: written out as 4 GiB of zeros,
 	// streamed, in constant memory.
 	var hole bytes.Buffer
-	pax := paxRecord("GNU.sparse.major", "1") + paxRecord("GNU.sparse.minor", "0") +
-		paxRecord("GNU.sparse.name", "var/big") + paxRecord("GNU.sparse.realsize", fmt.Sprint(int64(4)<<30))
-	block(&hole, ustar("PaxHeaders/big", 'x', int64(len(pax))))
-	block(&hole, []byte(pax))
-	block(&hole, ustar("GNUSparseFile.0/big", '0', 512))
-	block(&hole, []byte("0\n"))
+	fixtures.SparseEntry(&hole, "var/big", 4<<30, 0, "")
 	hole.Write(make([]byte, 1024))
 	if !testing.Short() {
 		img := fixtures.Image(t, nil, nil, fixtures.LayerFromTar(t, hole.Bytes(), "gzip"))
@@ -108,7 +103,7 @@ func TestChunkHostileSparseHeaders(t *testing.T) {
 	}
 	// A 4 GiB file whose data never comes: an error naming it.
 	var short bytes.Buffer
-	block(&short, ustar("var/big", '0', 4<<30))
+	fixtures.RawBlock(&short, fixtures.RawHeader("var/big", '0', 4<<30))
 	short.Write([]byte("only this"))
 	img := fixtures.Image(t, nil, nil, fixtures.LayerFromTar(t, short.Bytes(), "gzip"))
 	if _, err := try(t, img, chunk.Options{Write: chunk.WriteOptions{Compression: layer.Gzip}}); err == nil || !strings.Contains(err.Error(), "var/big") {
