@@ -3,6 +3,8 @@ package lint
 import (
 	"context"
 	"strings"
+
+	"github.com/oslayer/oslayer/layer"
 )
 
 var kernel = &Rule{
@@ -10,16 +12,7 @@ var kernel = &Rule{
 	Description: "at most one kernel: one /usr/lib/modules/<kver> with a vmlinuz",
 	Help:        "bootc deploys exactly one kernel per image. Remove the old kernel when installing a new one (dnf: install the new kernel with --setopt=installonly_limit=1, or remove the old kernel-core; apt: purge the old linux-image package).",
 	Check: func(_ context.Context, t *Target) ([]Finding, error) {
-		mods := t.lookup("/usr/lib/modules")
-		if mods == nil {
-			return nil, nil
-		}
-		var kvers []string
-		for _, c := range mods.Children() {
-			if c.Child("vmlinuz") != nil {
-				kvers = append(kvers, c.Name)
-			}
-		}
+		kvers := layer.Kernels(t.Tree)
 		if len(kvers) <= 1 {
 			return nil, nil
 		}

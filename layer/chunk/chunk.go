@@ -105,21 +105,12 @@ func Build(ctx context.Context, src Source, opts Options) (*Result, error) {
 // Kernel returns the version of the one kernel in /usr/lib/modules (the
 // directory holding vmlinuz), or an error saying why there is none.
 func Kernel(tree *layer.Tree) (string, error) {
-	modules := tree.Lookup("usr/lib/modules")
-	if modules == nil || modules.Type != layer.TypeDir {
-		return "", errors.New("no /usr/lib/modules: ostree.linux is not set")
-	}
-	var found []string
-	for _, d := range modules.Children() {
-		if v := d.Child("vmlinuz"); d.Type == layer.TypeDir && v != nil && v.Type == layer.TypeRegular {
-			found = append(found, d.Name)
-		}
-	}
-	switch len(found) {
+	switch found := layer.Kernels(tree); len(found) {
 	case 0:
 		return "", errors.New("no /usr/lib/modules/<version>/vmlinuz: ostree.linux is not set")
 	case 1:
 		return found[0], nil
+	default:
+		return "", fmt.Errorf("%d kernels in /usr/lib/modules (%s): ostree.linux is not set", len(found), strings.Join(found, ", "))
 	}
-	return "", fmt.Errorf("%d kernels in /usr/lib/modules (%s): ostree.linux is not set", len(found), strings.Join(found, ", "))
 }
