@@ -139,9 +139,9 @@ func layerError(img *Image, i int, err error) error {
 
 // read streams one layer blob: the blob digest and the diff_id are checked
 // while the tar is indexed, decompression running ahead on its own core.
-// The uncompressed stream is also copied to spool. Without hash, content
+// The uncompressed stream is also copied to spool. Without digest, content
 // digests are not computed (see indexTar).
-func (l *Loader) read(ctx context.Context, info LayerInfo, spool io.Writer, hash bool) (*Index, error) {
+func (l *Loader) read(ctx context.Context, info LayerInfo, spool io.Writer, digest bool) (*Index, error) {
 	rc, err := info.layer.Compressed()
 	if err != nil {
 		return nil, fmt.Errorf("opening blob: %w", err)
@@ -158,7 +158,7 @@ func (l *Loader) read(ctx context.Context, info LayerInfo, spool io.Writer, hash
 	defer ra.Close()
 	diffHash := sha256.New()
 	sink := io.MultiWriter(diffHash, spool)
-	idx, err := indexTar(ctx, io.TeeReader(ra, sink), Kept, l.store, hash)
+	idx, err := indexTar(ctx, io.TeeReader(ra, sink), Kept, l.store, digest)
 	if err == nil {
 		// Trailing bytes after the tar's end (or a truncated compressed
 		// stream) are read here, so that both digests cover everything.

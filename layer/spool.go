@@ -42,9 +42,12 @@ func (l *Loader) SpoolTree(ctx context.Context, img *Image, dir string) (*Spoole
 			return nil, fmt.Errorf("spool file: %w", err)
 		}
 		s.files[i] = f
-		// Unlinked at once where the system allows it: nothing is left
-		// behind, even when the process is killed.
-		os.Remove(f.Name())
+		// Unlinked at once: nothing is left behind, even when the process
+		// is killed.
+		if err := os.Remove(f.Name()); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("spool file: %w", err)
+		}
 		g.Go(func() error {
 			if l.Progress != nil {
 				l.Progress(img, i, false)
@@ -94,15 +97,14 @@ func (s *Spooled) open(n *Node) (io.ReadCloser, error) {
 	return io.NopCloser(io.LimitReader(tr, n.Size)), nil
 }
 
-// Close removes the spool files.
+// Close closes the spool files, which were unlinked when created.
 func (s *Spooled) Close() error {
 	var first error
 	for _, f := range s.files {
 		if f == nil {
 			continue
 		}
-		f.Close()
-		if err := os.Remove(f.Name()); err != nil && !os.IsNotExist(err) && first == nil {
+		if err := f.Close(); err != nil && first == nil {
 			first = err
 		}
 	}

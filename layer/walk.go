@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"hash"
 	"io"
 	"net/url"
 	"strings"
@@ -46,9 +47,9 @@ func IndexTar(ctx context.Context, r io.Reader, capture Capture, store *Store) (
 	return indexTar(ctx, r, capture, store, true)
 }
 
-// indexTar is IndexTar; without hash, content is read but not hashed (the
+// indexTar is IndexTar; without digest, content is read but not hashed (the
 // entries' Digest stays zero) and nothing is captured.
-func indexTar(ctx context.Context, r io.Reader, capture Capture, store *Store, hash bool) (*Index, error) {
+func indexTar(ctx context.Context, r io.Reader, capture Capture, store *Store, digest bool) (*Index, error) {
 	cr := &countingReader{r: r}
 	tr := tar.NewReader(cr)
 	bufp := copyBufs.Get().(*[]byte)
@@ -89,7 +90,7 @@ func indexTar(ctx context.Context, r io.Reader, capture Capture, store *Store, h
 			e.Offset = -1
 		}
 		if e.Type == TypeRegular && e.Hardlink == "" && e.Whiteout == NoWhiteout {
-			if err := hashContent(ctx, &e, tr, *bufp, capture, store, hash); err != nil {
+			if err := hashContent(ctx, &e, tr, *bufp, capture, store, digest); err != nil {
 				return nil, fmt.Errorf("entry %q: %w", hdr.Name, err)
 			}
 		} else if !drain(tr, hdr, *bufp) {
@@ -117,27 +118,21 @@ func drain(tr *tar.Reader, hdr *tar.Header, buf []byte) bool {
 	return true
 }
 
-func hashContent(ctx context.Context, e *Entry, r io.Reader, buf []byte, capture Capture, store *Store, hash bool) error {
-	if !hash {
-		n, err := io.CopyBuffer(io.Discard, ctxReader{ctx, r}, buf)
-		if err != nil {
-			return fmt.Errorf("reading content: %w", err)
-		}
-		if n != e.Size {
-			return fmt.Errorf("content is %d bytes, header says %d", n, e.Size)
-		}
-		return nil
-	}
-	h := sha256.New()
-	var w io.Writer = h
+func hashContent(ctx context.Context, e *Entry, r io.Reader, buf []byte, capture Capture, store *Store, digest bool) error {
+	var w io.Writer = io.Discard
+	var h hash.Hash
 	var pending *pendingBlob
-	if capture != nil && store != nil && capture(e.Path) {
-		var err error
-		if pending, err = store.create(); err != nil {
-			return err
+	if digest {
+		h = sha256.New()
+		w = h
+		if capture != nil && store != nil && capture(e.Path) {
+			var err error
+			if pending, err = store.create(); err != nil {
+				return err
+			}
+			defer pending.abort()
+			w = io.MultiWriter(h, pending)
 		}
-		defer pending.abort()
-		w = io.MultiWriter(h, pending)
 	}
 	n, err := io.CopyBuffer(w, ctxReader{ctx, r}, buf)
 	if err != nil {
@@ -145,6 +140,9 @@ func hashContent(ctx context.Context, e *Entry, r io.Reader, buf []byte, capture
 	}
 	if n != e.Size {
 		return fmt.Errorf("content is %d bytes, header says %d", n, e.Size)
+	}
+	if h == nil {
+		return nil
 	}
 	h.Sum(e.Digest[:0])
 	if pending != nil {
