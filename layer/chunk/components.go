@@ -71,6 +71,29 @@ func Components(tree *layer.Tree, dbs []*pkgdb.DB) []*Component {
 		}
 	}
 	neighbour := neighbours(tree, owners)
+	// claim names the component of a file, link or device nobody named
+	// explicitly, in the order of the rules above.
+	claim := func(p string, n *layer.Node) (name, kind string) {
+		if o := owners[p]; o != "" {
+			return o, KindPackage
+		}
+		if kernelPath(p) {
+			return "kernel", KindKernel
+		}
+		if src := sourceOf[dpkgInfoPackage(p)]; src != "" {
+			return src, KindPackage
+		}
+		if inPkgDB(p) {
+			return "pkgdb", KindPkgDB
+		}
+		if n.Type == layer.TypeRegular && n.Size >= BigFile {
+			return "/" + p, KindBig
+		}
+		if src := neighbour(p); src != "" {
+			return src, KindPackage
+		}
+		return "unclaimed", KindUnclaimed
+	}
 	byName := map[string]*Component{}
 	get := func(name, kind string) *Component {
 		c := byName[name]
@@ -82,69 +105,45 @@ func Components(tree *layer.Tree, dbs []*pkgdb.DB) []*Component {
 	}
 	dirComponent := map[*layer.Node]string{} // user.component of a directory, inherited
 	inodes := map[uint64]*Component{}        // hardlink groups follow their first path
-	hasChild := map[string]bool{}
-	var dirs []string
 	for p, n := range tree.Walk() {
 		if p == "" || skipped(p) {
 			continue
-		}
-		if parent, _ := splitPath(p); parent != "" {
-			hasChild[parent] = true
 		}
 		xattr := n.Xattrs[ComponentXattr]
 		if xattr == "" && n.Parent != nil {
 			xattr = dirComponent[n.Parent]
 		}
-		if n.Type == layer.TypeDir {
-			switch {
-			case xattr != "":
-				dirComponent[n] = xattr
-				get(xattr, KindXattr).Paths = append(get(xattr, KindXattr).Paths, p)
-			case owners[p] != "":
-				// A package's directory stays in its layer whatever
-				// appears in it later.
-				get(owners[p], KindPackage).Paths = append(get(owners[p], KindPackage).Paths, p)
-			default:
-				dirs = append(dirs, p)
-			}
-			continue
-		}
 		var c *Component
 		switch {
+		case n.Type == layer.TypeDir && xattr != "":
+			dirComponent[n] = xattr
+			c = get(xattr, KindXattr)
+		case n.Type == layer.TypeDir && owners[p] != "":
+			// A package's directory stays in its layer whatever appears
+			// in it later.
+			c = get(owners[p], KindPackage)
+		case n.Type == layer.TypeDir:
+			// Other directories come with what they hold; an empty one
+			// (or /sysroot, whose content is left out) still needs a layer.
+			if n.NumChildren() > 0 && !skipped(p+"/") {
+				continue
+			}
+			c = get("unclaimed", KindUnclaimed)
 		case n.Inode != 0 && inodes[n.Inode] != nil:
 			c = inodes[n.Inode]
 		case xattr != "":
 			c = get(xattr, KindXattr)
-		case owners[p] != "":
-			c = get(owners[p], KindPackage)
-		case kernelPath(p):
-			c = get("kernel", KindKernel)
-		case sourceOf[dpkgInfoPackage(p)] != "":
-			c = get(sourceOf[dpkgInfoPackage(p)], KindPackage)
-		case inPkgDB(p):
-			c = get("pkgdb", KindPkgDB)
-		case n.Type == layer.TypeRegular && n.Size >= BigFile:
-			c = get("/"+p, KindBig)
-		case neighbour(p) != "":
-			c = get(neighbour(p), KindPackage)
 		default:
-			c = get("unclaimed", KindUnclaimed)
+			c = get(claim(p, n))
 		}
-		if n.Inode != 0 {
-			if inodes[n.Inode] == nil {
-				c.Size += n.Size
-			}
-			inodes[n.Inode] = c
-		} else {
+		switch {
+		case n.Inode == 0:
 			c.Size += n.Size
+		case inodes[n.Inode] == nil:
+			c.Size += n.Size
+			inodes[n.Inode] = c
 		}
 		c.Paths = append(c.Paths, p)
-	}
-	// Other directories with nothing below them still need a layer.
-	for _, d := range dirs {
-		if !hasChild[d] {
-			get("unclaimed", KindUnclaimed).Paths = append(get("unclaimed", KindUnclaimed).Paths, d)
-		}
 	}
 	out := make([]*Component, 0, len(byName))
 	for _, c := range byName {
