@@ -103,7 +103,7 @@ plus its compressed size free.`,
 	return cmd
 }
 
-func runChunk(cmd *cobra.Command, img imageOptions, src, rootfs, prior, dest, tmpdir string, opts chunk.Options) error {
+func runChunk(cmd *cobra.Command, img imageOptions, src, rootfs, priorRef, dest, tmpdir string, opts chunk.Options) error {
 	ctx := cmd.Context()
 	start := time.Now()
 	if os.Getenv("GOMEMLIMIT") == "" {
@@ -121,42 +121,16 @@ func runChunk(cmd *cobra.Command, img imageOptions, src, rootfs, prior, dest, tm
 	}
 	defer loader.Close()
 	opts.Warn = func(msg string) { fmt.Fprintln(os.Stderr, "oslayer: warning:", msg) }
-	if prior != "" {
-		p, err := layer.Open(ctx, prior, lopts)
-		if err != nil {
-			return fmt.Errorf("--prior: %w", err)
-		}
-		opts.Prior = chunk.PriorFromManifest(p.Manifest)
-		p.Close()
-		if opts.Prior == nil {
-			opts.Warn(fmt.Sprintf("--prior %s names no components in its layers (not chunked): packing afresh", prior))
-		}
+	source, prior, err := chunk.Load(ctx, chunk.Input{Image: src, Rootfs: rootfs, Prior: priorRef,
+		Options: lopts, Loader: loader, TmpDir: tmpdir, Warn: opts.Warn})
+	if err != nil {
+		return err
 	}
-	var source chunk.Source
-	var input int64
-	if rootfs != "" {
-		if source.Tree, err = layer.TreeFromDir(ctx, rootfs, layer.DirOptions{Exclude: loader.Dirs()}); err != nil {
-			return err
-		}
-		for _, n := range source.Tree.Walk() {
-			input += n.Size
-		}
-	} else {
-		in, err := layer.Open(ctx, src, lopts)
-		if err != nil {
-			return err
-		}
-		defer in.Close()
-		spooled, err := loader.SpoolTree(ctx, in, tmpdir)
-		if err != nil {
-			return err
-		}
-		defer spooled.Close()
-		source.Tree, source.Config, input = spooled.Tree, in.Config, spooled.Size
-	}
-	bar := newProgressBar(os.Stderr, input)
+	defer source.Close()
+	opts.Prior = prior
+	bar := newProgressBar(os.Stderr, source.Size)
 	opts.Write.Progress = bar.update
-	res, err := chunk.Build(ctx, source, opts)
+	res, err := chunk.Build(ctx, *source, opts)
 	bar.done()
 	if err != nil {
 		return err
@@ -165,11 +139,7 @@ func runChunk(cmd *cobra.Command, img imageOptions, src, rootfs, prior, dest, tm
 	if err := layer.Write(ctx, res.Image, dest, lopts); err != nil {
 		return err
 	}
-	var tarBytes, blobBytes int64
-	for _, b := range res.Blobs {
-		tarBytes += b.TarSize
-		blobBytes += b.Size
-	}
+	tarBytes, blobBytes := res.Sizes()
 	digest, err := res.Image.Digest()
 	if err != nil {
 		return err

@@ -19,6 +19,17 @@ type Source struct {
 	Tree *layer.Tree
 	// Config is the source image's config; nil for a rootfs.
 	Config *v1.ConfigFile
+	// Size is about how many bytes the layers will hold, for progress.
+	Size  int64
+	close func() error
+}
+
+// Close releases what Load opened (the spool files, the image).
+func (s *Source) Close() error {
+	if s.close == nil {
+		return nil
+	}
+	return s.close()
 }
 
 // Options for Build.
@@ -44,7 +55,16 @@ type Result struct {
 }
 
 // Close removes the blob files.
-func (r *Result) Close() { RemoveBlobs(r.files, r.Blobs) }
+func (r *Result) Close() { removeBlobs(r.files, r.Blobs) }
+
+// Sizes returns the bytes of the layers: uncompressed, and as blobs.
+func (r *Result) Sizes() (tar, blobs int64) {
+	for _, b := range r.Blobs {
+		tar += b.TarSize
+		blobs += b.Size
+	}
+	return tar, blobs
+}
 
 // Build groups the source's paths into components, packs them into
 // layers, writes the layers and assembles the image.
@@ -76,7 +96,7 @@ func Build(ctx context.Context, src Source, opts Options) (*Result, error) {
 	if opts.Write.Files == nil {
 		opts.Write.Files = layer.TempBlobFiles("")
 	}
-	blobs, err := WriteLayers(ctx, src.Tree, layers, opts.Write)
+	blobs, err := writeLayers(ctx, src.Tree, layers, opts.Write)
 	if err != nil {
 		return nil, err
 	}

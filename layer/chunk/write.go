@@ -64,11 +64,11 @@ func Mtime(t int64, epoch *int64) int64 {
 	return min(t, *epoch*1e9)
 }
 
-// Entries returns the tar entries of one layer: the paths of its
+// layerEntries returns the tar entries of one layer: the paths of its
 // components and every directory above them, sorted, parents first, with
 // normalised times and xattrs. A hardlink group's first path carries the
 // content, the others link to it.
-func Entries(tree *layer.Tree, l *Layer, opts WriteOptions) ([]layer.TarEntry, error) {
+func layerEntries(tree *layer.Tree, l *Layer, opts WriteOptions) ([]layer.TarEntry, error) {
 	paths := map[string]bool{}
 	for _, c := range l.Components {
 		for _, p := range c.Paths {
@@ -128,12 +128,9 @@ func keptXattrs(x map[string]string, selinux bool) map[string]string {
 	return out
 }
 
-// WriteLayers writes every layer as a compressed blob in opts.Dir, on all
+// writeLayers writes every layer as a compressed blob in opts.Dir, on all
 // cores, the biggest first. On error the blobs written so far are removed.
-func WriteLayers(ctx context.Context, tree *layer.Tree, layers []*Layer, opts WriteOptions) ([]*Blob, error) {
-	if opts.Files == nil {
-		opts.Files = layer.TempBlobFiles("")
-	}
+func writeLayers(ctx context.Context, tree *layer.Tree, layers []*Layer, opts WriteOptions) ([]*Blob, error) {
 	blobs := make([]*Blob, len(layers))
 	order := make([]int, len(layers))
 	for i := range order {
@@ -172,15 +169,15 @@ func WriteLayers(ctx context.Context, tree *layer.Tree, layers []*Layer, opts Wr
 		err = cerr
 	}
 	if err != nil {
-		RemoveBlobs(opts.Files, blobs)
+		removeBlobs(opts.Files, blobs)
 		return nil, err
 	}
 	return blobs, nil
 }
 
-// RemoveBlobs removes written blob files (except those already in place
+// removeBlobs removes written blob files (except those already in place
 // in a destination layout, see layer.BlobFiles.Discard).
-func RemoveBlobs(files *layer.BlobFiles, blobs []*Blob) {
+func removeBlobs(files *layer.BlobFiles, blobs []*Blob) {
 	for _, b := range blobs {
 		if b != nil {
 			files.Discard(b.Path)
@@ -191,7 +188,7 @@ func RemoveBlobs(files *layer.BlobFiles, blobs []*Blob) {
 // writeLayer writes one layer's blob file and returns it still open, to
 // be committed.
 func writeLayer(ctx context.Context, tree *layer.Tree, l *Layer, opts WriteOptions, written *atomic.Int64) (*Blob, *os.File, error) {
-	entries, err := Entries(tree, l, opts)
+	entries, err := layerEntries(tree, l, opts)
 	if err != nil {
 		return nil, nil, err
 	}
