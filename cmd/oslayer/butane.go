@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -169,10 +168,9 @@ func printMessages(w io.Writer, msgs []butane.Message) {
 // buildTime is $SOURCE_DATE_EPOCH, else the base's creation time, else
 // the Unix epoch: never the clock, so outputs are reproducible.
 func buildTime(base *layer.Image) time.Time {
-	if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
-		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-			return time.Unix(n, 0).UTC()
-		}
+	// A malformed SOURCE_DATE_EPOCH is ignored here, as it always was.
+	if epoch, err := sourceDateEpoch(); err == nil && epoch != nil {
+		return time.Unix(*epoch, 0).UTC()
 	}
 	if base != nil && !base.Config.Created.IsZero() {
 		return base.Config.Created.UTC()
