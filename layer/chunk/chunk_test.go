@@ -311,6 +311,7 @@ func TestChunkXattrsAndComponents(t *testing.T) {
 		t.Errorf("/sysroot not an empty directory: %+v", n)
 	}
 	keep := run(t, img, chunk.Options{Write: chunk.WriteOptions{Compression: layer.Gzip, KeepSELinux: true}})
+	sameContent(t, img, keep.Image, "/sysroot/ostree")
 	if n := tree(t, keep.Image).Lookup("usr/lib/app/lib.so"); n == nil || n.Xattrs["security.selinux"] == "" {
 		t.Errorf("--keep-selinux lost the label")
 	}

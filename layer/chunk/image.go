@@ -54,9 +54,9 @@ func Image(layers []*Layer, blobs []*Blob, opts ImageOptions) (v1.Image, error) 
 	cf.Created = v1.Time{Time: opts.Created}
 	cf.RootFS = v1.RootFS{Type: "layers"}
 	cf.History = nil
-	labels := map[string]string{}
-	for k, v := range cf.Config.Labels {
-		labels[k] = v
+	labels := cf.Config.Labels // cf is a copy: changed in place
+	if labels == nil {
+		labels = map[string]string{}
 	}
 	delete(labels, LabelCommit)
 	delete(labels, LabelFinalDiffID)
