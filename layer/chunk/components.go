@@ -41,6 +41,9 @@ type Component struct {
 	// Packages are the binary packages of a package component, sorted:
 	// a prior build may name its components by them (rpm-ostree does).
 	Packages []string
+	// Changes counts the days the package changed in the ActivityWindow
+	// (see activity); 0 for other kinds.
+	Changes int
 }
 
 // pkgDBDirs are where package databases live; their files form the pkgdb
@@ -145,11 +148,13 @@ func Components(tree *layer.Tree, dbs []*pkgdb.DB) []*Component {
 		}
 		c.Paths = append(c.Paths, p)
 	}
+	changes := activity(tree.FS(), dbs)
 	out := make([]*Component, 0, len(byName))
 	for _, c := range byName {
 		slices.Sort(c.Paths)
 		if c.Kind == KindPackage {
 			c.Packages = slices.Sorted(maps.Keys(binaries[c.Name]))
+			c.Changes = changes[c.Name]
 		}
 		out = append(out, c)
 	}

@@ -3,7 +3,7 @@ package chunk
 import (
 	"cmp"
 	"fmt"
-	"hash/fnv"
+	"math/bits"
 	"slices"
 	"strings"
 )
@@ -34,165 +34,195 @@ func (l *Layer) add(c *Component) {
 	l.Size += c.Size
 }
 
-// alone reports whether a component always gets a layer of its own: the
-// ones that change with almost every update (the package database, the
-// unclaimed rest) or change all at once (the kernel).
+// alone reports whether the layer holds the kernel, pkgdb or unclaimed.
+func (l *Layer) alone() bool { return slices.ContainsFunc(l.Components, alone) }
+
+func (l *Layer) weight() uint64 {
+	var w uint64
+	for _, c := range l.Components {
+		w += weight(c)
+	}
+	return w
+}
+
+// first is the smallest component name, to order equal layers.
+func (l *Layer) first() string {
+	names := l.Names()
+	return slices.Min(names)
+}
+
+// alone reports whether a component keeps a layer of its own as long as
+// others can merge: the ones that change with almost every update (the
+// package database, the unclaimed rest) or change all at once (the
+// kernel).
 func alone(c *Component) bool {
 	return c.Kind == KindPkgDB || c.Kind == KindUnclaimed || c.Kind == KindKernel
 }
 
-// bin is the stable hash bin of a component name among n bins.
-func bin(name string, n int) int {
-	h := fnv.New32a()
-	h.Write([]byte(name))
-	return int(h.Sum32() % uint32(n))
-}
+// weight is a component's share in the chance that an update changes its
+// layer: one, plus one for each day its package changed lately.
+func weight(c *Component) uint64 { return 1 + uint64(c.Changes) }
 
-// Pack places components into at most maxLayers layers.
+// Pack places components into at most maxLayers layers, keeping what
+// updates are expected to download small.
 //
-// Without a prior build: the package database, the unclaimed rest and the
-// kernel get a layer each; a quarter of the budget (at least one) are
-// bins that the small components are hashed into by name, so a component
-// keeps its bin from build to build; the rest of the budget goes to the
-// biggest components, one layer each.
+// A layer's expected download is its size times the chance that an update
+// changes one of its components, taken as proportional to the sum of
+// their weights (1 + Changes). Every component starts in a layer of its
+// own; with a prior build, the components it placed start in the layer
+// they had, together, and only new ones start alone. While there are more
+// layers than maxLayers, the two layers whose merge adds the least
+// expected download merge: small components that rarely change end up
+// together, big and often-changing ones stay alone, and a layer that has
+// grown draws no more. The package database, the unclaimed rest and the
+// kernel merge only when nothing else can.
 //
-// With a prior build, every component that the prior build placed stays
-// in that layer. A new component gets a layer of its own when it is at
-// least as big as the smallest component alone in a prior layer;
-// otherwise it is hashed by name over the prior layers that hold several
-// components, so new components spread instead of piling into one
-// ever-growing layer. Prior layers left empty are dropped.
-//
-// Either way, while there are more layers than maxLayers, the two smallest
-// merge. Layers are ordered: prior ones in prior order, then the big
-// components by size, the bins, and the kernel, unclaimed and package
-// database layers last.
+// Layers are ordered: those continuing a prior layer in prior order, then
+// the others by size, the kernel, unclaimed and package database last.
 func Pack(comps []*Component, maxLayers int, prior *Prior) ([]*Layer, error) {
 	if maxLayers < 1 {
 		return nil, fmt.Errorf("--max-layers must be at least 1, not %d", maxLayers)
 	}
 	var layers []*Layer
-	if prior != nil && len(prior.Layers) > 0 {
-		layers = packWithPrior(comps, maxLayers, prior)
-	} else {
-		layers = packFresh(comps, maxLayers)
+	byPrior := map[int]*Layer{}
+	for _, c := range comps {
+		if i, ok := prior.find(c); ok {
+			if byPrior[i] == nil {
+				byPrior[i] = &Layer{Prior: i}
+				layers = append(layers, byPrior[i])
+			}
+			byPrior[i].add(c)
+		} else {
+			layers = append(layers, single(c, -1))
+		}
 	}
-	layers = slices.DeleteFunc(layers, func(l *Layer) bool { return len(l.Components) == 0 })
-	for len(layers) > maxLayers {
-		layers = mergeSmallest(layers)
-	}
+	layers = order(layers)
+	layers = merge(layers, maxLayers)
 	for _, l := range layers {
 		slices.SortFunc(l.Components, func(a, b *Component) int { return strings.Compare(a.Name, b.Name) })
 	}
-	return layers, nil
+	return order(layers), nil
 }
 
-func packFresh(comps []*Component, maxLayers int) []*Layer {
-	var rest, last []*Component
-	for _, c := range comps {
-		if alone(c) {
-			last = append(last, c)
-		} else {
-			rest = append(rest, c)
+// order sorts layers into their output order.
+func order(layers []*Layer) []*Layer {
+	key := func(l *Layer) (group, rank int) {
+		switch {
+		case l.Prior >= 0:
+			return 0, l.Prior
+		case l.alone():
+			return 2, kindOrder(l)
 		}
+		return 1, 0
 	}
-	bins := max(1, maxLayers/4)
-	solo := max(0, maxLayers-len(last)-bins)
-	if len(rest) <= solo+bins {
-		solo, bins = len(rest), 0
-	}
-	bySize(rest)
-	var layers []*Layer
-	for _, c := range rest[:solo] {
-		layers = append(layers, single(c, -1))
-	}
-	binned := make([]*Layer, bins)
-	for i := range binned {
-		binned[i] = &Layer{Prior: -1}
-	}
-	for _, c := range rest[solo:] {
-		binned[bin(c.Name, bins)].add(c)
-	}
-	layers = append(layers, binned...)
-	slices.SortFunc(last, func(a, b *Component) int { return cmp.Compare(kindOrder(a.Kind), kindOrder(b.Kind)) })
-	for _, c := range last {
-		layers = append(layers, single(c, -1))
-	}
+	slices.SortStableFunc(layers, func(a, b *Layer) int {
+		ga, ra := key(a)
+		gb, rb := key(b)
+		if c := cmp.Or(cmp.Compare(ga, gb), cmp.Compare(ra, rb), cmp.Compare(b.Size, a.Size)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.first(), b.first())
+	})
 	return layers
 }
 
-func packWithPrior(comps []*Component, maxLayers int, prior *Prior) []*Layer {
-	layers := make([]*Layer, len(prior.Layers))
-	for i := range layers {
-		layers[i] = &Layer{Prior: i}
+// merge merges layers pairwise, cheapest first, until at most maxLayers
+// are left. Each layer remembers its cheapest partner, so a merge costs a
+// pass over the layers rather than over all pairs.
+func merge(layers []*Layer, maxLayers int) []*Layer {
+	n := len(layers)
+	if n <= maxLayers {
+		return layers
 	}
-	var fresh []*Component
-	for _, c := range comps {
-		if i, ok := prior.find(c); ok {
-			layers[i].add(c)
-		} else {
-			fresh = append(fresh, c)
-		}
+	live := make([]bool, n)
+	for i := range live {
+		live[i] = true
 	}
-	// The smallest component alone in its prior layer sets the size from
-	// which a new component deserves a layer; the prior layers holding
-	// several components are the bins.
-	threshold, bins := int64(-1), []*Layer(nil)
-	for i, l := range layers {
-		switch {
-		case len(prior.Layers[i]) > 1:
-			bins = append(bins, l)
-		case len(l.Components) == 1 && !alone(l.Components[0]):
-			if s := l.Components[0].Size; threshold < 0 || s < threshold {
-				threshold = s
-			}
-		}
-	}
-	bySize(fresh)
-	used := 0
+	// Layers holding the kernel, pkgdb or unclaimed join in only when
+	// fewer than two others are left.
+	others := 0
 	for _, l := range layers {
-		if len(l.Components) > 0 {
-			used++
+		if !l.alone() {
+			others++
 		}
 	}
-	var extra []*Layer
-	var newBin *Layer
-	for _, c := range fresh {
-		switch {
-		case alone(c) || (threshold >= 0 && c.Size >= threshold && used < maxLayers):
-			extra = append(extra, single(c, -1))
-			used++
-		case len(bins) > 0:
-			bins[bin(c.Name, len(bins))].add(c)
-		default:
-			if newBin == nil {
-				newBin = &Layer{Prior: -1}
-				extra = append(extra, newBin)
+	eligible := func(i int) bool { return live[i] && (others < 2 || !layers[i].alone()) }
+	best := make([]int, n) // cheapest eligible partner, -1 for none
+	find := func(i int) {
+		best[i] = -1
+		for j := range n {
+			if j != i && eligible(j) && (best[i] < 0 || less(layers, i, j, i, best[i])) {
+				best[i] = j
 			}
-			newBin.add(c)
 		}
 	}
-	return append(layers, extra...)
+	for i := range n {
+		find(i)
+	}
+	for left := n; left > maxLayers; left-- {
+		a, b := -1, -1
+		for i := range n {
+			if eligible(i) && best[i] >= 0 && (a < 0 || less(layers, i, best[i], a, b)) {
+				a, b = i, best[i]
+			}
+		}
+		a, b = min(a, b), max(a, b)
+		for _, c := range layers[b].Components {
+			layers[a].add(c)
+		}
+		if p := layers[b].Prior; p >= 0 && (layers[a].Prior < 0 || p < layers[a].Prior) {
+			layers[a].Prior = p
+		}
+		live[b] = false
+		if !layers[b].alone() {
+			others--
+		}
+		if others < 2 {
+			// The kernel, pkgdb and unclaimed layers are now eligible.
+			for i := range n {
+				if live[i] {
+					find(i)
+				}
+			}
+			continue
+		}
+		for i := range n {
+			switch {
+			case !eligible(i):
+			case i == a || best[i] < 0 || best[i] == a || best[i] == b:
+				find(i)
+			case less(layers, i, a, i, best[i]):
+				best[i] = a
+			}
+		}
+	}
+	var out []*Layer
+	for i, l := range layers {
+		if live[i] {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
-// mergeSmallest merges the two smallest layers (the later one into the
-// earlier), ties going to the later layers.
-func mergeSmallest(layers []*Layer) []*Layer {
-	order := make([]int, len(layers))
-	for i := range order {
-		order[i] = i
+// less orders the merges of layer pairs (a, b) and (c, d) by the expected
+// download they add, W_a·S_b + W_b·S_a computed exactly in 128 bits, ties
+// going to the pair of earlier layers.
+func less(layers []*Layer, a, b, c, d int) bool {
+	x, y := mergeCost(layers[a], layers[b]), mergeCost(layers[c], layers[d])
+	if x != y {
+		return x.hi < y.hi || x.hi == y.hi && x.lo < y.lo
 	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		if c := cmp.Compare(layers[a].Size, layers[b].Size); c != 0 {
-			return c
-		}
-		return cmp.Compare(b, a)
-	})
-	a, b := min(order[0], order[1]), max(order[0], order[1])
-	for _, c := range layers[b].Components {
-		layers[a].add(c)
-	}
-	return slices.Delete(layers, b, b+1)
+	return cmp.Or(cmp.Compare(min(a, b), min(c, d)), cmp.Compare(max(a, b), max(c, d))) < 0
+}
+
+type u128 struct{ hi, lo uint64 }
+
+func mergeCost(a, b *Layer) u128 {
+	h1, l1 := bits.Mul64(a.weight(), uint64(b.Size))
+	h2, l2 := bits.Mul64(b.weight(), uint64(a.Size))
+	lo, carry := bits.Add64(l1, l2, 0)
+	return u128{h1 + h2 + carry, lo}
 }
 
 func single(c *Component, prior int) *Layer {
@@ -201,15 +231,14 @@ func single(c *Component, prior int) *Layer {
 	return l
 }
 
-func bySize(comps []*Component) {
-	slices.SortStableFunc(comps, func(a, b *Component) int {
-		if c := cmp.Compare(b.Size, a.Size); c != 0 {
-			return c
+// kindOrder ranks a layer of the kernel, unclaimed or pkgdb by the first
+// of those kinds it holds.
+func kindOrder(l *Layer) int {
+	rank := 3
+	for _, c := range l.Components {
+		if i := slices.Index([]string{KindKernel, KindUnclaimed, KindPkgDB}, c.Kind); i >= 0 {
+			rank = min(rank, i)
 		}
-		return strings.Compare(a.Name, b.Name)
-	})
-}
-
-func kindOrder(kind string) int {
-	return slices.Index([]string{KindKernel, KindUnclaimed, KindPkgDB}, kind)
+	}
+	return rank
 }

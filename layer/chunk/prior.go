@@ -55,6 +55,9 @@ func PriorFromManifest(m *v1.Manifest) *Prior {
 // any of its binary packages (a prior build by rpm-ostree names packages,
 // not sources).
 func (p *Prior) find(c *Component) (int, bool) {
+	if p == nil {
+		return 0, false
+	}
 	if i, ok := p.where[c.Name]; ok {
 		return i, true
 	}

@@ -41,6 +41,10 @@ type Package struct {
 	Source string
 	// BuildTime is rpm's BUILDTIME in Unix seconds; 0 for dpkg.
 	BuildTime int64
+	// ChangeTimes are the dates of rpm's changelog entries (CHANGELOGTIME,
+	// Unix seconds, as the header lists them: newest first); nil for dpkg,
+	// whose database keeps no changelog.
+	ChangeTimes []int64
 	// Files are the paths the package owns, sorted by Path.
 	Files []File
 }

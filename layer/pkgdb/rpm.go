@@ -16,6 +16,7 @@ const (
 	tagEpoch          = 1003
 	tagBuildTime      = 1006
 	tagArch           = 1022
+	tagChangelogTime  = 1080
 	tagOldFilenames   = 1027
 	tagFileSizes      = 1028
 	tagFileModes      = 1030
@@ -87,6 +88,13 @@ func packageFromHeader(blob []byte) (Package, error) {
 		p.BuildTime = int64(bt)
 	} else if !errors.Is(err, errNotFound) {
 		return Package{}, err
+	}
+	times, err := optional(h.Uint32s(tagChangelogTime))
+	if err != nil {
+		return Package{}, fmt.Errorf("CHANGELOGTIME: %w", err)
+	}
+	for _, t := range times {
+		p.ChangeTimes = append(p.ChangeTimes, int64(t))
 	}
 	p.Source = p.Name
 	if srpm, err := h.String(tagSourceRPM); err == nil {

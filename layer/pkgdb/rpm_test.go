@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/oslayer/oslayer/fixtures"
 	"github.com/oslayer/oslayer/layer/pkgdb"
@@ -42,7 +43,7 @@ var (
 		{Path: "/etc/hello.conf", Content: "greeting=hello\n", Config: true},
 		{Path: "/usr/share/hello", Dir: true},
 		{Path: "/usr/share/hello/README", Content: "Say hello.\n", Mode: 0o444},
-	}}
+	}, Changelog: []time.Time{time.Date(2026, 7, 2, 0, 0, 0, 0, time.UTC), time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC)}}
 	tools = fixtures.RPMSpec{Name: "tools", Version: "2.0", Release: "5.fc41", Epoch: 3, Files: []fixtures.RPMFile{
 		{Path: "/usr/libexec/tools/run", Content: "run", Mode: 0o700},
 	}}
@@ -97,6 +98,9 @@ func wantPackage(s fixtures.RPMSpec) pkgdb.Package {
 	}
 	if s.Epoch != 0 {
 		p.Epoch = fmt.Sprint(s.Epoch)
+	}
+	for _, d := range s.Changelog {
+		p.ChangeTimes = append(p.ChangeTimes, d.Add(12*time.Hour).Unix())
 	}
 	return p
 }
