@@ -88,7 +88,7 @@ func (s *Spooled) open(n *Node) (io.ReadCloser, error) {
 	}
 	f := s.files[n.DataLayer]
 	if n.Offset >= 0 {
-		return io.NopCloser(io.NewSectionReader(f, n.Offset, n.Size)), nil
+		return sectionCloser{io.NewSectionReader(f, n.Offset, n.Size)}, nil
 	}
 	tr := tar.NewReader(io.NewSectionReader(f, n.Header, 1<<62))
 	if _, err := tr.Next(); err != nil {
@@ -96,6 +96,12 @@ func (s *Spooled) open(n *Node) (io.ReadCloser, error) {
 	}
 	return io.NopCloser(io.LimitReader(tr, n.Size)), nil
 }
+
+// sectionCloser is a section of a spool file that can seek, as a file
+// of a rootfs can; closing it leaves the spool open.
+type sectionCloser struct{ *io.SectionReader }
+
+func (sectionCloser) Close() error { return nil }
 
 // Close closes the spool files, which were unlinked when created.
 func (s *Spooled) Close() error {

@@ -111,8 +111,15 @@ const (
 	None Compression = "none"
 )
 
+// DefaultGzipLevel is the gzip level when none is given: klauspost's
+// level 7 compresses about as well as zlib's default level 6, what podman,
+// buildah and ostree write (its own default, 5, gives layers some 3%
+// bigger), at 1.7 times zlib's speed.
+const DefaultGzipLevel = 7
+
 // Compress wraps w in a deterministic compressor: gzip without name or
-// time in its header, zstd on one thread. level 0 means the default.
+// time in its header, zstd on one thread. level 0 means the default
+// (DefaultGzipLevel; zstd's default, about zstd -3).
 // Compressors are reused once closed: writing many layers allocates a few
 // encoders, not one each.
 func Compress(w io.Writer, c Compression, level int) (io.WriteCloser, error) {
@@ -133,7 +140,7 @@ func Compress(w io.Writer, c Compression, level int) (io.WriteCloser, error) {
 	switch c {
 	case Gzip:
 		if level == 0 {
-			level = gzip.DefaultCompression
+			level = DefaultGzipLevel
 		}
 		zw, err := gzip.NewWriterLevel(w, level)
 		if err != nil {

@@ -81,6 +81,9 @@ func Build(ctx context.Context, src Source, opts Options) (*Result, error) {
 	if len(comps) == 0 {
 		return nil, errors.New("the image holds no files: nothing to chunk")
 	}
+	if err := Estimate(ctx, src.Tree, comps); err != nil {
+		return nil, fmt.Errorf("estimating compressed sizes: %w", err)
+	}
 	maxLayers := opts.MaxLayers
 	if maxLayers == 0 {
 		maxLayers = DefaultMaxLayers

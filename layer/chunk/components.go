@@ -38,6 +38,9 @@ type Component struct {
 	Paths []string
 	// Size is the content bytes (a hardlinked file counts once).
 	Size int64
+	// Compressed estimates the component's bytes in a compressed layer
+	// (see Estimate); Pack weighs layers by it, or by Size while it is 0.
+	Compressed int64
 	// Packages are the binary packages of a package component, sorted:
 	// a prior build may name its components by them (rpm-ostree does).
 	Packages []string

@@ -18,6 +18,9 @@ type Layer struct {
 	// Prior is the index of the prior build's layer this one continues, or
 	// -1 for a new layer.
 	Prior int
+	// download is what fetching the layer costs: its components'
+	// estimated compressed bytes (Size for those not estimated).
+	download uint64
 }
 
 // Names returns the layer's component names, sorted.
@@ -32,6 +35,7 @@ func (l *Layer) Names() []string {
 func (l *Layer) add(c *Component) {
 	l.Components = append(l.Components, c)
 	l.Size += c.Size
+	l.download += uint64(cmp.Or(c.Compressed, c.Size))
 }
 
 // alone reports whether the layer holds the kernel, pkgdb or unclaimed.
@@ -66,9 +70,10 @@ func weight(c *Component) uint64 { return 1 + uint64(c.Changes) }
 // Pack places components into at most maxLayers layers, keeping what
 // updates are expected to download small.
 //
-// A layer's expected download is its size times the chance that an update
-// changes one of its components, taken as proportional to the sum of
-// their weights (1 + Changes). Every component starts in a layer of its
+// A layer's expected download is its compressed size (the components'
+// Compressed, see Estimate) times the chance that an update changes one of
+// its components, taken as proportional to the sum of their weights
+// (1 + Changes). Every component starts in a layer of its
 // own; with a prior build, the components it placed start in the layer
 // they had, together, and only new ones start alone. While there are more
 // layers than maxLayers, the two layers whose merge adds the least
@@ -206,8 +211,8 @@ func merge(layers []*Layer, maxLayers int) []*Layer {
 }
 
 // less orders the merges of layer pairs (a, b) and (c, d) by the expected
-// download they add, W_a·S_b + W_b·S_a computed exactly in 128 bits, ties
-// going to the pair of earlier layers.
+// download they add, W_a·D_b + W_b·D_a (weights W, compressed sizes D)
+// computed exactly in 128 bits, ties going to the pair of earlier layers.
 func less(layers []*Layer, a, b, c, d int) bool {
 	x, y := mergeCost(layers[a], layers[b]), mergeCost(layers[c], layers[d])
 	if x != y {
@@ -219,8 +224,8 @@ func less(layers []*Layer, a, b, c, d int) bool {
 type u128 struct{ hi, lo uint64 }
 
 func mergeCost(a, b *Layer) u128 {
-	h1, l1 := bits.Mul64(a.weight(), uint64(b.Size))
-	h2, l2 := bits.Mul64(b.weight(), uint64(a.Size))
+	h1, l1 := bits.Mul64(a.weight(), b.download)
+	h2, l2 := bits.Mul64(b.weight(), a.download)
 	lo, carry := bits.Add64(l1, l2, 0)
 	return u128{h1 + h2 + carry, lo}
 }

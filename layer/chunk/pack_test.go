@@ -266,3 +266,34 @@ func TestPriorMatchesBinaryPackages(t *testing.T) {
 		t.Error("an unchunked image gave a prior placement")
 	}
 }
+
+// TestPackWeighsCompressedBytes: what a merge adds to the expected
+// download is counted in compressed bytes when they are estimated.
+func TestPackWeighsCompressedBytes(t *testing.T) {
+	mk := func(estimated bool) []*Component {
+		cs := []*Component{
+			{Name: "incompressible", Kind: KindPackage, Size: 5e6, Compressed: 5e6},
+			{Name: "text", Kind: KindPackage, Size: 10e6, Compressed: 1e6},
+			{Name: "small", Kind: KindPackage, Size: 3e6, Compressed: 3e6},
+		}
+		if !estimated {
+			for _, c := range cs {
+				c.Compressed = 0
+			}
+		}
+		return cs
+	}
+	for _, tc := range []struct {
+		estimated bool
+		partner   string
+	}{{true, "text"}, {false, "incompressible"}} {
+		layers, err := Pack(mk(tc.estimated), 2, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := where(layers)
+		if w["small"] != w[tc.partner] {
+			t.Errorf("estimated %v: small joined %v, want %s", tc.estimated, layers[w["small"]].Names(), tc.partner)
+		}
+	}
+}
