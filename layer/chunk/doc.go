@@ -6,7 +6,8 @@
 //
 // A run reads every source layer once into a spool file (indexing and
 // verifying it on the way), merges the indexes, groups paths into
-// components, packs components into layers (keeping a prior build's
-// placement), and writes the layers from the spool, on all cores, with
+// components, estimates their compressed sizes from samples, packs
+// components into layers by expected update download (keeping a prior
+// build's placement), and writes the layers from the spool, on all cores, with
 // normalised headers and timestamps.
 package chunk
