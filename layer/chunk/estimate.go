@@ -76,9 +76,7 @@ func estimate(ctx context.Context, tree *layer.Tree, c *Component) (int64, error
 				return 0, fmt.Errorf("/%s: %w", p, err)
 			}
 			in += k
-			for next < pos+n.Size {
-				next += stride
-			}
+			next += (pos + n.Size - next + stride - 1) / stride * stride
 		}
 		pos += n.Size
 	}
