@@ -204,6 +204,33 @@ func TestChunkThroughARegistry(t *testing.T) {
 	if len(res.Changes) != 0 {
 		t.Errorf("umoci's unpacking differs from the source: %+v", res.Changes)
 	}
+	// That root file system chunks to the same content, with the same
+	// components in each layer.
+	if out, code := runEnv(t, nil, "chunk", "--rootfs", filepath.Join(bundle, "rootfs"), "oci:"+layout+":fromrootfs"); code != 0 {
+		t.Fatalf("chunk --rootfs: exit %d\n%s", code, out)
+	}
+	out, stderr, code = oslayer(t, cache, "diff", "--format", "json", "--tls-verify=false", src, "oci:"+layout+":fromrootfs")
+	if code != 0 {
+		t.Fatalf("diff of the chunked rootfs: exit %d\n%s", code, stderr)
+	}
+	res = diff.Result{}
+	json.Unmarshal([]byte(out), &res)
+	if len(res.Changes) != 0 {
+		t.Errorf("the chunked rootfs differs from the source: %+v", res.Changes)
+	}
+	fromRootfs, err := layer.Open(ctx, "oci:"+layout+":fromrootfs", layer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fromRootfs.Close()
+	if len(fromRootfs.Manifest.Layers) != len(manifest.Layers) {
+		t.Fatalf("chunk --rootfs: %d layers, from the image %d", len(fromRootfs.Manifest.Layers), len(manifest.Layers))
+	}
+	for i, l := range fromRootfs.Manifest.Layers {
+		if got, want := l.Annotations["ostree.components"], manifest.Layers[i].Annotations["ostree.components"]; got != want {
+			t.Errorf("chunk --rootfs: layer %d holds %s, from the image %s", i, got, want)
+		}
+	}
 
 	// ostree, independently: the flattened source and the chunked layers
 	// stacked give the same root tree.
