@@ -88,7 +88,10 @@ func TestEstimate(t *testing.T) {
 	const mib = 1 << 20
 	within := func(name string, lo, hi int64) {
 		t.Helper()
-		if c := got[name]; c == nil || c.Compressed < lo || c.Compressed > hi {
+		switch c := got[name]; {
+		case c == nil:
+			t.Errorf("no component %s", name)
+		case c.Compressed < lo || c.Compressed > hi:
 			t.Errorf("%s: estimated %d, want %d..%d", name, c.Compressed, lo, hi)
 		}
 	}
@@ -118,8 +121,15 @@ func TestEstimate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, c := range estimated(t, dir) {
-		if g := got[name]; g == nil || g.Compressed != c.Compressed {
+	fromDir := estimated(t, dir)
+	if len(fromDir) != len(got) {
+		t.Errorf("%d components from a root file system, %d from the spool", len(fromDir), len(got))
+	}
+	for name, c := range fromDir {
+		switch g := got[name]; {
+		case g == nil:
+			t.Errorf("%s: only from a root file system", name)
+		case g.Compressed != c.Compressed:
 			t.Errorf("%s: %d from the spool, %d from a root file system", name, g.Compressed, c.Compressed)
 		}
 	}
