@@ -17,7 +17,6 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
-	"github.com/oslayer/oslayer/diff"
 	"github.com/oslayer/oslayer/fixtures"
 	"github.com/oslayer/oslayer/layer"
 	"github.com/oslayer/oslayer/lint"
@@ -112,14 +111,7 @@ func TestChunkThroughARegistry(t *testing.T) {
 	}
 
 	// Content: oslayer's own comparison of the two images.
-	out, stderr, code := oslayer(t, cache, "diff", "--format", "json", "--no-cache", "--tls-verify=false", src, dest)
-	if code != 0 {
-		t.Fatalf("diff: exit %d\n%s", code, stderr)
-	}
-	var res diff.Result
-	if err := json.Unmarshal([]byte(out), &res); err != nil {
-		t.Fatal(err)
-	}
+	res := diffJSON(t, "--no-cache", "--tls-verify=false", src, dest)
 	if len(res.Changes) != 0 || len(res.Packages) != 0 {
 		t.Errorf("chunked image differs from its source: %+v %+v", res.Changes, res.Packages)
 	}
@@ -195,12 +187,7 @@ func TestChunkThroughARegistry(t *testing.T) {
 	fixtures.Run(t, "", "skopeo", "copy", "--src-tls-verify=false", dest, "oci:"+layout+":copied")
 	bundle := filepath.Join(t.TempDir(), "bundle")
 	fixtures.Run(t, "", "umoci", "unpack", "--image", layout+":copied", bundle)
-	out, stderr, code = oslayer(t, cache, "diff", "--format", "json", "--tls-verify=false", src, "--rootfs", filepath.Join(bundle, "rootfs"))
-	if code != 0 {
-		t.Fatalf("diff --rootfs: exit %d\n%s", code, stderr)
-	}
-	res = diff.Result{}
-	json.Unmarshal([]byte(out), &res)
+	res = diffJSON(t, "--tls-verify=false", src, "--rootfs", filepath.Join(bundle, "rootfs"))
 	if len(res.Changes) != 0 {
 		t.Errorf("umoci's unpacking differs from the source: %+v", res.Changes)
 	}
@@ -209,12 +196,7 @@ func TestChunkThroughARegistry(t *testing.T) {
 	if out, code := runEnv(t, nil, "chunk", "--rootfs", filepath.Join(bundle, "rootfs"), "oci:"+layout+":fromrootfs"); code != 0 {
 		t.Fatalf("chunk --rootfs: exit %d\n%s", code, out)
 	}
-	out, stderr, code = oslayer(t, cache, "diff", "--format", "json", "--tls-verify=false", src, "oci:"+layout+":fromrootfs")
-	if code != 0 {
-		t.Fatalf("diff of the chunked rootfs: exit %d\n%s", code, stderr)
-	}
-	res = diff.Result{}
-	json.Unmarshal([]byte(out), &res)
+	res = diffJSON(t, "--tls-verify=false", src, "oci:"+layout+":fromrootfs")
 	if len(res.Changes) != 0 {
 		t.Errorf("the chunked rootfs differs from the source: %+v", res.Changes)
 	}
