@@ -93,10 +93,12 @@ func TestApplyNeverWritesOutsideTheRoot(t *testing.T) {
 	os.WriteFile(filepath.Join(root, "etc/passwd"), []byte("root:x:0:0::/root:/bin/sh\n"), 0o644)
 	os.Symlink(outside, filepath.Join(root, "etc/evil"))
 	os.Symlink("../../../../../"+outside, filepath.Join(root, "etc/evil-rel"))
-	target, err := RootfsTarget(ctx, root)
+	src, err := layer.OpenSource(ctx, layer.Request{Rootfs: root})
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer src.Close()
+	target := NewTarget(src)
 	for _, p := range []string{"/etc/evil/x", "/etc/evil-rel/x"} {
 		res, err := render(t, target, "variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: "+p+"\n      contents: {inline: pwned}\n", RenderOptions{})
 		if err == nil {

@@ -21,7 +21,7 @@ func FuzzTranslateRender(f *testing.F) {
 		if err != nil {
 			return
 		}
-		res, err := Render(context.Background(), cfg, NoTarget(), RenderOptions{Firstboot: true, AllowOverride: true})
+		res, err := Render(context.Background(), cfg, NewTarget(nil), RenderOptions{Firstboot: true, AllowOverride: true})
 		if err != nil {
 			return
 		}

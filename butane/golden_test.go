@@ -42,20 +42,17 @@ func imageTarget(t *testing.T) (*Target, *layer.Image) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	fixtures.WriteOCILayout(t, dir, fixtures.Named{Name: "base", Image: fixtures.Image(t, fixtures.CleanBaseLabels, nil, fixtures.Layers(t, targetFiles())...)})
-	img, err := layer.Open(ctx, "oci:"+dir+":base", layer.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { img.Close() })
 	l, err := layer.NewLoader(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
-	target, err := ImageTarget(ctx, l, img)
+	src, err := layer.OpenSource(ctx, layer.Request{Ref: "oci:" + dir + ":base", Content: layer.ContentReread, Loader: l})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { src.Close() })
+	target, img := NewTarget(src), src.Image
 	return target, img
 }
 

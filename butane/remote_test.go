@@ -28,7 +28,7 @@ func TestAllowRemoteFetchesOnlyVerifiedSources(t *testing.T) {
 		return c
 	}
 	opts := RenderOptions{AllowRemote: true, HTTPClient: srv.Client()}
-	res, err := render(t, NoTarget(), cfg("sha512-"+hex.EncodeToString(sum[:])), opts)
+	res, err := render(t, NewTarget(nil), cfg("sha512-"+hex.EncodeToString(sum[:])), opts)
 	if err != nil || string(res.Entries[0].Data) != body {
 		t.Fatalf("verified source: %v, %+v", err, res)
 	}
@@ -36,11 +36,11 @@ func TestAllowRemoteFetchesOnlyVerifiedSources(t *testing.T) {
 		{"", "has no verification hash"},
 		{"sha512-" + strings.Repeat("0", 128), "verification failed"},
 	} {
-		if _, err := render(t, NoTarget(), cfg(tc.hash), opts); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := render(t, NewTarget(nil), cfg(tc.hash), opts); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("hash %q: error = %v, want %q", tc.hash, err, tc.want)
 		}
 	}
-	if _, err := render(t, NoTarget(), cfg("sha512-"+hex.EncodeToString(sum[:])), RenderOptions{}); err == nil || !strings.Contains(err.Error(), "--allow-remote") {
+	if _, err := render(t, NewTarget(nil), cfg("sha512-"+hex.EncodeToString(sum[:])), RenderOptions{}); err == nil || !strings.Contains(err.Error(), "--allow-remote") {
 		t.Errorf("without --allow-remote: %v", err)
 	}
 }

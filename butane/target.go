@@ -1,7 +1,6 @@
 package butane
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -10,44 +9,35 @@ import (
 )
 
 // Target is what a config is rendered onto: the existing files (for
-// overwrite and append, for existing users and units) and how to read them.
+// overwrite and append, for existing users and units), read through the
+// tree of the source they come from.
 type Target struct {
 	Tree *layer.Tree
-	// read returns the content of a regular file node.
-	read func(n *layer.Node) ([]byte, error)
 }
 
-// NoTarget is for rendering without an image or root: nothing exists, and
-// owners must be numeric or declared by the config itself.
-func NoTarget() *Target {
-	return &Target{Tree: layer.NewTree(), read: func(n *layer.Node) ([]byte, error) {
-		return nil, fmt.Errorf("/%s: no content without a target", n.Path())
-	}}
+// NewTarget renders onto an opened image or root directory; nil means
+// nothing exists, and owners must be numeric or declared by the config
+// itself. An image's source should read every file
+// (layer.ContentReread): appending to a file needs its bytes.
+func NewTarget(src *layer.Source) *Target {
+	if src == nil {
+		return &Target{Tree: layer.NewTree()}
+	}
+	return &Target{Tree: src.Tree}
 }
 
-// RootfsTarget reads a root directory.
-func RootfsTarget(ctx context.Context, dir string) (*Target, error) {
-	tree, err := layer.TreeFromDir(ctx, dir, layer.DirOptions{})
+// read returns the content of a regular file node, at most
+// layer.MaxContent bytes of it.
+func (t *Target) read(n *layer.Node) ([]byte, error) {
+	if n.Size > layer.MaxContent {
+		return nil, fmt.Errorf("/%s is %d bytes, more than the %d oslayer reads into memory", n.Path(), n.Size, layer.MaxContent)
+	}
+	rc, err := t.Tree.Open(n)
 	if err != nil {
 		return nil, err
 	}
-	return &Target{Tree: tree, read: func(n *layer.Node) ([]byte, error) {
-		rc, err := tree.Open(n)
-		if err != nil {
-			return nil, err
-		}
-		defer rc.Close()
-		return io.ReadAll(io.LimitReader(rc, layer.MaxContent))
-	}}, nil
-}
-
-// ImageTarget reads an image's merged tree.
-func ImageTarget(ctx context.Context, loader *layer.Loader, img *layer.Image) (*Target, error) {
-	tree, err := loader.Tree(ctx, img, len(img.Layers))
-	if err != nil {
-		return nil, err
-	}
-	return &Target{Tree: tree, read: func(n *layer.Node) ([]byte, error) { return loader.Content(ctx, img, n) }}, nil
+	defer rc.Close()
+	return io.ReadAll(rc)
 }
 
 // lookup returns the node at an absolute path, not following a final

@@ -90,14 +90,14 @@ func TestRunFindsTheBaseEveryWay(t *testing.T) {
 	tests := []struct {
 		name       string
 		req        Request
-		from       string
-		comparison string
+		from       layer.BaseOrigin
+		comparison Comparison
 		note       string
 	}{
-		{"base as argument", Request{Base: ref("base"), Derived: ref("plain")}, "argument", ComparedLayers, ""},
-		{"base from annotations", Request{Derived: ref("annotated")}, "annotation " + layer.BaseNameAnnotation, ComparedLayers, ""},
-		{"base from ostree.final-diffid", Request{Derived: ref("encapsulated")}, "label " + layer.FinalDiffIDLabel, ComparedLayers, ""},
-		{"squashed image falls back to a full comparison", Request{Base: ref("base"), Derived: ref("squashed")}, "argument", ComparedFull, "rebased or squashed"},
+		{"base as argument", Request{Base: ref("base"), Derived: ref("plain")}, layer.BaseFromArgument, ComparedLayers, ""},
+		{"base from annotations", Request{Derived: ref("annotated")}, layer.BaseFromAnnotation, ComparedLayers, ""},
+		{"base from ostree.final-diffid", Request{Derived: ref("encapsulated")}, layer.BaseFromFinalDiffID, ComparedLayers, ""},
+		{"squashed image falls back to a full comparison", Request{Base: ref("base"), Derived: ref("squashed")}, layer.BaseFromArgument, ComparedFull, "rebased or squashed"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -107,7 +107,7 @@ func TestRunFindsTheBaseEveryWay(t *testing.T) {
 				t.Fatal(err)
 			}
 			if res.BaseFrom != tc.from || res.Comparison != tc.comparison {
-				t.Errorf("base from %q, comparison %q; want %q, %q", res.BaseFrom, res.Comparison, tc.from, tc.comparison)
+				t.Errorf("base from %v, comparison %v; want %v, %v", res.BaseFrom, res.Comparison, tc.from, tc.comparison)
 			}
 			if tc.note != "" && (len(res.Notes) != 1 || !strings.Contains(res.Notes[0], tc.note)) {
 				t.Errorf("notes = %q, want one saying %q", res.Notes, tc.note)

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/oslayer/oslayer/layer"
 )
 
 // WriteJSON writes the result as indented JSON (the documented contract).
@@ -36,8 +38,8 @@ func WriteText(w io.Writer, r *Result, opts TextOptions) error {
 	fmt.Fprintf(tw, "derived\t%s\t%s\n", r.Derived, short(r.DerivedDigest))
 	tw.Flush()
 	how := "base given as argument"
-	if r.BaseFrom != "argument" {
-		how = "base found from the " + r.BaseFrom
+	if r.BaseFrom != layer.BaseFromArgument {
+		how = "base found from the " + r.BaseFrom.String()
 	}
 	if r.Comparison == ComparedLayers {
 		fmt.Fprintf(w, "%s; the derived image adds %d layer%s (%s) to the base's %d\n", how,

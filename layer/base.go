@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/oslayer/oslayer/layer/pkgdb"
 )
 
 // Image annotations and labels that say where a derived image's base ends.
@@ -27,15 +29,62 @@ var ErrNoBase = errors.New("no base marker")
 type Base struct {
 	Image  *Image
 	Layers int
-	// From says how the base was found, for users: "argument",
-	// "label ostree.final-diffid" or "annotation org.opencontainers.image.base.name".
-	From string
+	// From says how the base was found.
+	From BaseOrigin
 	// Note says what users should know about how the base was found.
 	Note string
+	// Tree and Packages are the base's merged tree and package databases,
+	// once OpenSource has read them.
+	Tree     *Tree
+	Packages []*pkgdb.DB
+}
+
+// BaseOrigin says how a base was found.
+type BaseOrigin uint8
+
+// The ways a base is found.
+const (
+	// BaseFromArgument: the user named it.
+	BaseFromArgument BaseOrigin = iota + 1
+	// BaseFromFinalDiffID: the ostree.final-diffid label of an
+	// encapsulated base, inherited by the derived image, names the last
+	// base layer.
+	BaseFromFinalDiffID
+	// BaseFromAnnotation: the org.opencontainers.image.base.name and
+	// .base.digest annotations buildah and podman write.
+	BaseFromAnnotation
+)
+
+func (o BaseOrigin) String() string {
+	switch o {
+	case BaseFromArgument:
+		return "argument"
+	case BaseFromFinalDiffID:
+		return "label " + FinalDiffIDLabel
+	case BaseFromAnnotation:
+		return "annotation " + BaseNameAnnotation
+	}
+	return fmt.Sprintf("origin(%d)", uint8(o))
+}
+
+// MarshalText spells the origin as String does, for JSON output.
+func (o BaseOrigin) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
+
+// UnmarshalText reads what MarshalText wrote.
+func (o *BaseOrigin) UnmarshalText(b []byte) error {
+	for c := BaseFromArgument; c <= BaseFromAnnotation; c++ {
+		if c.String() == string(b) {
+			*o = c
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown base origin %q", b)
 }
 
 // BaseOf returns img itself as a base: all its layers.
-func BaseOf(img *Image) *Base { return &Base{Image: img, Layers: len(img.Layers), From: "argument"} }
+func BaseOf(img *Image) *Base {
+	return &Base{Image: img, Layers: len(img.Layers), From: BaseFromArgument}
+}
 
 // FindBase works out the base of a derived image without being told: from
 // the ostree.final-diffid label of an encapsulated base (no download
@@ -47,7 +96,7 @@ func FindBase(ctx context.Context, derived *Image, opts Options) (*Base, error) 
 	if id := derived.Labels()[FinalDiffIDLabel]; id != "" {
 		for i, l := range derived.Layers {
 			if l.DiffID.String() == id {
-				return &Base{Image: derived, Layers: i + 1, From: "label " + FinalDiffIDLabel}, nil
+				return &Base{Image: derived, Layers: i + 1, From: BaseFromFinalDiffID}, nil
 			}
 		}
 		staleLabel = fmt.Sprintf("label %s=%s names no layer of the image", FinalDiffIDLabel, id)
@@ -66,7 +115,7 @@ func FindBase(ctx context.Context, derived *Image, opts Options) (*Base, error) 
 	if err != nil {
 		return nil, fmt.Errorf("%s: annotation %s: %w", derived.Ref, BaseNameAnnotation, err)
 	}
-	from := "annotation " + BaseNameAnnotation
+	from := BaseFromAnnotation
 	img, err := Open(ctx, ref, opts)
 	if err != nil && ref != baseName && digest != "" {
 		// buildah 1.28 with --layers records the digest of an intermediate

@@ -1,7 +1,9 @@
 package layer
 
 import (
+	"maps"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/oslayer/oslayer/layer/pkgdb"
@@ -41,4 +43,26 @@ func Kept(p string) bool {
 	dir, base := path.Split(p)
 	ext, ok := keptDirs[strings.TrimSuffix(dir, "/")]
 	return ok && strings.HasSuffix(base, ext)
+}
+
+// keptNodes returns the regular files of t at kept paths.
+func keptNodes(t *Tree) []*Node {
+	var out []*Node
+	add := func(p string, n *Node) {
+		if n != nil && n.Type == TypeRegular && Kept(p) {
+			out = append(out, n)
+		}
+	}
+	for p := range keptFiles {
+		add(p, t.Lookup(p))
+	}
+	dirs := append(slices.Collect(maps.Keys(keptDirs)), pkgdb.DatabaseDirs()...)
+	for _, d := range dirs {
+		if dir := t.Lookup(d); dir != nil && dir.Type == TypeDir {
+			for name, n := range dir.children {
+				add(join(d, name), n)
+			}
+		}
+	}
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -246,9 +247,14 @@ func (l *Loader) Indexes(ctx context.Context, img *Image, n int) ([]*Index, erro
 	return out, g.Wait()
 }
 
-// Tree merges the first n layers of img into a Tree. Regular files the
-// indexes kept (package databases) can be read through Tree.FS.
-func (l *Loader) Tree(ctx context.Context, img *Image, n int) (*Tree, error) {
+// Tree merges the first n layers of img into a Tree: the checkout of an
+// encapsulated image (see Tree.Encapsulated). Which regular files
+// Tree.Open can read is the policy's choice (ContentKept or
+// ContentReread; ContentSpool is SpoolTree's).
+func (l *Loader) Tree(ctx context.Context, img *Image, n int, policy Content) (*Tree, error) {
+	if policy == ContentSpool {
+		return nil, errors.New("a spooled tree is read with SpoolTree")
+	}
 	idxs, err := l.Indexes(ctx, img, n)
 	if err != nil {
 		return nil, err
@@ -259,12 +265,15 @@ func (l *Loader) Tree(ctx context.Context, img *Image, n int) (*Tree, error) {
 			return nil, layerError(img, i, err)
 		}
 	}
-	store := l.store
+	t.checkout()
+	if err := l.keepContent(ctx, img, t); err != nil {
+		return nil, err
+	}
 	t.content = func(n *Node) (io.ReadCloser, error) {
-		if !store.Has(n.Digest) {
+		if policy == ContentKept && !Kept(n.Path()) {
 			return nil, ErrNoContent
 		}
-		return store.Open(n.Digest)
+		return l.open(ctx, img, n, policy)
 	}
 	return t, nil
 }

@@ -108,7 +108,7 @@ func TestOpenEveryTransport(t *testing.T) {
 			if img.Labels()["containers.bootc"] != "1" {
 				t.Errorf("labels = %v", img.Labels())
 			}
-			tree, err := newLoader(t, nil).Tree(ctx, img, len(img.Layers))
+			tree, err := newLoader(t, nil).Tree(ctx, img, len(img.Layers), ContentKept)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -201,7 +201,7 @@ func TestLoaderRejectsDamagedLayers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = newLoader(t, nil).Tree(ctx, img, len(img.Layers))
+			_, err = newLoader(t, nil).Tree(ctx, img, len(img.Layers), ContentKept)
 			if err == nil {
 				t.Fatal("damaged layer accepted")
 			}
@@ -238,7 +238,7 @@ func TestLoaderCachesIndexesByDiffID(t *testing.T) {
 				reads = append(reads, i)
 			}
 		}
-		tr, err := l.Tree(ctx, img, len(img.Layers))
+		tr, err := l.Tree(ctx, img, len(img.Layers), ContentKept)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -42,7 +42,7 @@ func loadOne(t *testing.T, data []byte, c compression.Compression) error {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = newLoader(t, nil).Tree(ctx, im, 1)
+	_, err = newLoader(t, nil).Tree(ctx, im, 1, ContentKept)
 	return err
 }
 
@@ -191,7 +191,7 @@ func TestDockerArchiveWithSymlinkedLayer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer im.Close()
-	if _, err := newLoader(t, nil).Tree(context.Background(), im, 2); err != nil {
+	if _, err := newLoader(t, nil).Tree(context.Background(), im, 2, ContentKept); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -215,7 +215,7 @@ func TestCacheWriteFailureIsAWarning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.Tree(ctx, im, len(im.Layers)); err != nil {
+	if _, err := l.Tree(ctx, im, len(im.Layers), ContentKept); err != nil {
 		t.Fatalf("a cache that cannot be written failed the load: %v", err)
 	}
 	slices.Sort(warnings)

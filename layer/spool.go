@@ -75,6 +75,7 @@ func (l *Loader) SpoolTree(ctx context.Context, img *Image, dir string) (*Spoole
 		}
 		s.Size += idx.Size
 	}
+	t.checkout()
 	t.content = s.open
 	s.Tree = t
 	return s, nil

@@ -1,8 +1,10 @@
 package layer
 
 import (
+	"bytes"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 )
@@ -35,6 +37,26 @@ func (s *Store) Open(d Digest) (*os.File, error) {
 		return nil, fmt.Errorf("content %s: %w", d, err)
 	}
 	return f, nil
+}
+
+// put stores data, whose digest is d, unless the store has it.
+func (s *Store) put(d Digest, data []byte) error { return s.putReader(d, bytes.NewReader(data)) }
+
+// putReader stores what r reads, whose digest is d, unless the store has
+// it.
+func (s *Store) putReader(d Digest, r io.Reader) error {
+	if s.Has(d) {
+		return nil
+	}
+	p, err := s.create()
+	if err != nil {
+		return err
+	}
+	defer p.abort()
+	if _, err := io.Copy(p, r); err != nil {
+		return err
+	}
+	return p.commit(d)
 }
 
 func (s *Store) path(d Digest) string { return filepath.Join(s.dir, hex.EncodeToString(d[:])) }

@@ -55,6 +55,7 @@ func indexTar(ctx context.Context, r io.Reader, capture Capture, store *Store, d
 	bufp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bufp)
 	idx := &Index{}
+	var obj lastObject
 	var sparse int64
 	// Entries start on 512-byte blocks, once the content before them is
 	// read: headerKnown turns false after content that could not be
@@ -89,12 +90,25 @@ func indexTar(ctx context.Context, r io.Reader, capture Capture, store *Store, d
 			}
 			e.Offset = -1
 		}
-		if e.Type == TypeRegular && e.Hardlink == "" && e.Whiteout == NoWhiteout {
-			if err := hashContent(ctx, &e, tr, *bufp, capture, store, digest); err != nil {
+		switch {
+		case e.Type == TypeRegular && e.Hardlink == "" && e.Whiteout == NoWhiteout:
+			var w io.Writer
+			if obj.wanted(&e, capture, store, digest) {
+				w = &obj.data
+			}
+			if err := hashContent(ctx, &e, tr, *bufp, capture, store, digest, w); err != nil {
 				return nil, fmt.Errorf("entry %q: %w", hdr.Name, err)
 			}
-		} else if !drain(tr, hdr, *bufp) {
-			headerKnown = false
+			obj.read(&e, w != nil)
+		case e.Hardlink != "" && obj.path == e.Hardlink && capture != nil && capture(e.Path):
+			if err := obj.keep(store); err != nil {
+				return nil, fmt.Errorf("entry %q: %w", hdr.Name, err)
+			}
+			fallthrough
+		default:
+			if !drain(tr, hdr, *bufp) {
+				headerKnown = false
+			}
 		}
 		idx.Entries = append(idx.Entries, e)
 	}
@@ -118,7 +132,10 @@ func drain(tr *tar.Reader, hdr *tar.Header, buf []byte) bool {
 	return true
 }
 
-func hashContent(ctx context.Context, e *Entry, r io.Reader, buf []byte, capture Capture, store *Store, digest bool) error {
+// hashContent reads a regular file's content, hashing it when digest is
+// set and storing it when capture selects it; also, when not nil, copies
+// it to also.
+func hashContent(ctx context.Context, e *Entry, r io.Reader, buf []byte, capture Capture, store *Store, digest bool, also io.Writer) error {
 	var w io.Writer = io.Discard
 	var h hash.Hash
 	var pending *pendingBlob
@@ -133,6 +150,9 @@ func hashContent(ctx context.Context, e *Entry, r io.Reader, buf []byte, capture
 			defer pending.abort()
 			w = io.MultiWriter(h, pending)
 		}
+	}
+	if also != nil {
+		w = io.MultiWriter(w, also)
 	}
 	n, err := io.CopyBuffer(w, ctxReader{ctx, r}, buf)
 	if err != nil {

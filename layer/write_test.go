@@ -53,7 +53,7 @@ func openTreeUntil(t, owner *testing.T, ref string) (*Image, []string) {
 		t.Fatal(err)
 	}
 	owner.Cleanup(func() { img.Close() })
-	tree, err := newLoader(t, nil).Tree(ctx, img, len(img.Layers))
+	tree, err := newLoader(t, nil).Tree(ctx, img, len(img.Layers), ContentKept)
 	if err != nil {
 		t.Fatal(err)
 	}

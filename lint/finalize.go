@@ -38,7 +38,7 @@ type FinalizeReport struct {
 // checkpoints and removes the sqlite WAL of package databases and, if
 // asked, moves undeclared /var content into /usr/share/factory/var. It
 // refuses to touch "/" outside a container, so that it can never wipe a
-// real machine. Lint the root afterwards (LoadRootfs, Run).
+// real machine. Lint the root afterwards (Open, Run).
 func Finalize(ctx context.Context, opts FinalizeOptions) (*FinalizeReport, error) {
 	root, err := filepath.Abs(opts.Root)
 	if err != nil {

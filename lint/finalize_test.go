@@ -192,7 +192,7 @@ func TestFinalizeFixVar(t *testing.T) {
 		}
 	}
 	// Now /var passes var-tmpfiles.
-	target, err := LoadRootfs(ctx, root, Load{})
+	target, err := Open(ctx, Input{Rootfs: root})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +237,7 @@ func TestLintHostileRootfs(t *testing.T) {
 	mkfile(t, filepath.Join(root, "usr/bin/secret"), "x")
 	os.Chmod(filepath.Join(root, "usr/bin/secret"), 0)
 
-	target, err := LoadRootfs(ctx, root, Load{})
+	target, err := Open(ctx, Input{Rootfs: root})
 	if err != nil {
 		t.Fatal(err)
 	}

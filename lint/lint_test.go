@@ -52,7 +52,7 @@ func TestEveryRuleTripsOnItsFixture(t *testing.T) {
 	tripped := map[string]bool{}
 	for _, trip := range fixtures.LintTrips {
 		t.Run(trip.Name, func(t *testing.T) {
-			target, err := LoadImage(ctx, "oci:"+dir+":"+trip.Name, Load{Base: "oci:" + dir + ":base", Loader: newLoader(t)})
+			target, err := Open(ctx, Input{Ref: "oci:" + dir + ":" + trip.Name, Base: "oci:" + dir + ":base", Loader: newLoader(t)})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -18,7 +18,7 @@ func Run(ctx context.Context, t *Target) (*Result, error) {
 	}
 	res := &Result{Target: t.Name, Mode: t.Mode(), Findings: []Finding{}, Checks: []Check{}}
 	if t.Base != nil {
-		res.Base, res.BaseFrom = t.Base.Name, t.Base.From
+		res.Base, res.BaseFrom = t.Base.Name, t.Base.From.String()
 	}
 	for _, r := range Rules() {
 		check := Check{Rule: r.ID, Level: r.Level, Status: Passed}

@@ -2,8 +2,6 @@ package lint
 
 import (
 	"context"
-	"errors"
-	"path/filepath"
 	"strings"
 	"sync"
 
@@ -23,7 +21,7 @@ type Target struct {
 	// as inside a container build: runtime-injected files are expected.
 	Running  bool
 	Packages []*pkgdb.DB
-	Owners   diff.Owners
+	Owners   layer.Owners
 	// Base is what the target is compared with; nil without a base.
 	Base *Base
 	// InvalidNames are rootfs paths left out because their name or link
@@ -37,13 +35,14 @@ type Target struct {
 	verifyOnce sync.Once
 	verified   []diff.Change
 	verifyErr  error
-	closers    []func() error
+	source     *layer.Source
 }
 
 // Base is a target's base and what the target changes relative to it.
 type Base struct {
-	Name, From string
-	Tree       *layer.Tree
+	Name     string
+	From     layer.BaseOrigin
+	Tree     *layer.Tree
 	Packages   []*pkgdb.DB
 	// Changes are the paths the target changes, attributed to the base's
 	// packages (added paths to the target's).
@@ -64,109 +63,61 @@ type Options struct {
 	AllowOverridePaths []string
 }
 
-// Load says how to load a target.
-type Load struct {
-	// Base is the base image reference; empty means find it from the
-	// image (images) or go without (rootfs: package records are used).
+// Input says what to lint and how to open it.
+type Input struct {
+	// Ref is an image reference; Rootfs a directory. Exactly one is set.
+	Ref, Rootfs string
+	// Base is the base image reference. Empty means: for an image, the
+	// base it names (or none, when it names none: checks relative to a
+	// base then use the package records); for a rootfs, none.
 	Base   string
 	Image  layer.Options
 	Loader *layer.Loader
 }
 
-// LoadImage opens an image and its base (given, or found as oslayer diff
-// finds it). An image without a base marker is linted on its own: checks
-// relative to a base then use the image's package records.
-func LoadImage(ctx context.Context, ref string, l Load) (*Target, error) {
-	img, err := layer.Open(ctx, ref, l.Image)
+// Open opens a target and its base. A rootfs is compared with its base
+// only when one is given; without one, base content is judged by the
+// package records.
+func Open(ctx context.Context, in Input) (*Target, error) {
+	t := &Target{}
+	req := layer.Request{
+		Ref: in.Ref, Rootfs: in.Rootfs, Base: in.Base, BaseMode: layer.BaseOptional,
+		Content: layer.ContentKept, Packages: true, Options: in.Image, Loader: in.Loader,
+	}
+	if in.Rootfs != "" {
+		req.Hash = in.Base != ""
+		req.Invalid = func(p string) { t.InvalidNames = append(t.InvalidNames, "/"+p) }
+	}
+	src, err := layer.OpenSource(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	t := &Target{Name: img.Ref.String(), Image: img, closers: []func() error{img.Close}}
-	var base *layer.Base
-	if l.Base != "" {
-		bimg, err := layer.Open(ctx, l.Base, l.Image)
-		if err != nil {
-			t.Close()
-			return nil, err
-		}
-		t.closers = append(t.closers, bimg.Close)
-		base = layer.BaseOf(bimg)
-	} else if base, err = layer.FindBase(ctx, img, l.Image); errors.Is(err, layer.ErrNoBase) {
-		base = nil
+	t.source = src
+	t.Name, t.Image, t.Tree, t.Packages = src.Name, src.Image, src.Tree, src.Packages
+	t.Running = src.Dir == "/"
+	t.Notes = append(t.Notes, src.Notes...)
+	if src.Base == nil && src.Image != nil {
 		t.Notes = append(t.Notes, "no base image known (pass --base): changes to base content are judged against the package databases")
-	} else if err != nil {
-		t.Close()
-		return nil, err
-	} else if base.Image != img {
-		t.closers = append(t.closers, base.Image.Close)
 	}
-	if base == nil {
-		if t.Tree, err = l.Loader.Tree(ctx, img, len(img.Layers)); err == nil {
-			t.Packages, err = pkgdb.Read(ctx, t.Tree.FS())
+	if src.Base != nil {
+		_, notes := diff.Comparing(src)
+		t.Notes = append(t.Notes, notes...)
+		t.Base = &Base{
+			Name: src.BaseName(), From: src.Base.From, Tree: src.Base.Tree, Packages: src.Base.Packages,
+			Changes:        diff.Changes(src, diff.CompareOptions{}),
+			PackageChanges: diff.ComparePackages(src.Base.Packages, src.Packages),
 		}
-	} else {
-		err = t.loadWithBase(ctx, diff.Input{Base: base, Derived: img, Loader: l.Loader})
 	}
-	if err != nil {
-		t.Close()
-		return nil, err
-	}
-	t.Owners = diff.NewOwners(t.Tree, t.Packages)
+	t.Owners = layer.NewOwners(t.Tree, t.Packages)
 	return t, nil
-}
-
-// LoadRootfs reads a directory tree. With a base reference it is compared
-// with that image; otherwise base content is judged by the package records.
-func LoadRootfs(ctx context.Context, dir string, l Load) (*Target, error) {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return nil, err
-	}
-	t := &Target{Name: abs, Running: abs == "/"}
-	opts := layer.DirOptions{Hash: l.Base != "", Invalid: func(p string) { t.InvalidNames = append(t.InvalidNames, "/"+p) }}
-	if l.Loader != nil {
-		opts.Exclude = l.Loader.Dirs()
-	}
-	if l.Base != "" {
-		bimg, err := layer.Open(ctx, l.Base, l.Image)
-		if err != nil {
-			return nil, err
-		}
-		t.closers = append(t.closers, bimg.Close)
-		err = t.loadWithBase(ctx, diff.Input{Base: layer.BaseOf(bimg), DerivedDir: abs, Dir: opts, Loader: l.Loader})
-	} else if t.Tree, err = layer.TreeFromDir(ctx, abs, opts); err == nil {
-		t.Packages, err = pkgdb.Read(ctx, t.Tree.FS())
-	}
-	if err != nil {
-		t.Close()
-		return nil, err
-	}
-	t.Owners = diff.NewOwners(t.Tree, t.Packages)
-	return t, nil
-}
-
-func (t *Target) loadWithBase(ctx context.Context, in diff.Input) error {
-	s, err := diff.Load(ctx, in)
-	if err != nil {
-		return err
-	}
-	t.Tree, t.Packages = s.DerivedTree, s.DerivedDBs
-	t.Notes = append(t.Notes, s.Notes...)
-	t.Base = &Base{
-		Name: s.BaseName(), From: in.Base.From, Tree: s.BaseTree, Packages: s.BaseDBs,
-		Changes:        s.Changes(diff.CompareOptions{}),
-		PackageChanges: diff.ComparePackages(s.BaseDBs, s.DerivedDBs),
-	}
-	return nil
 }
 
 // Close releases the images the target holds.
 func (t *Target) Close() error {
-	var errs []error
-	for _, c := range t.closers {
-		errs = append(errs, c())
+	if t.source == nil {
+		return nil
 	}
-	return errors.Join(errs...)
+	return t.source.Close()
 }
 
 // Labels returns the image's labels; none in rootfs mode.

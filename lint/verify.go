@@ -41,7 +41,7 @@ func (t *Target) Verified(ctx context.Context) ([]diff.Change, error) {
 }
 
 func (t *Target) verify(ctx context.Context) ([]diff.Change, error) {
-	canonical := diff.Canonicalizer(t.Tree)
+	canonical := layer.Canonicalizer(t.Tree)
 	records := map[string][]record{}
 	for _, db := range t.Packages {
 		for i := range db.Packages {

@@ -48,7 +48,7 @@ func TestVerifyDpkgHonoursPathExclude(t *testing.T) {
 		t.Fatalf("dpkg installed the excluded file: %v", err)
 	}
 	paths := func() []string {
-		target, err := LoadRootfs(ctx, root, Load{})
+		target, err := Open(ctx, Input{Rootfs: root})
 		if err != nil {
 			t.Fatal(err)
 		}

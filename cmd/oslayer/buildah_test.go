@@ -10,6 +10,7 @@ import (
 
 	"github.com/oslayer/oslayer/diff"
 	"github.com/oslayer/oslayer/fixtures"
+	"github.com/oslayer/oslayer/layer"
 )
 
 const containerfile = `FROM %BASE%
@@ -92,8 +93,8 @@ func TestDiffOfARealBuildahBuild(t *testing.T) {
 			if !slices.Equal(got, buildahChanges) {
 				t.Errorf("changes (-want +got):\n-%s\n+%s", strings.Join(buildahChanges, "\n-"), strings.Join(got, "\n+"))
 			}
-			if strings.Contains(tc.name, "annotations") && res.BaseFrom != "annotation org.opencontainers.image.base.name" {
-				t.Errorf("base found from %q, want the annotation", res.BaseFrom)
+			if strings.Contains(tc.name, "annotations") && res.BaseFrom != layer.BaseFromAnnotation {
+				t.Errorf("base found from %v, want the annotation", res.BaseFrom)
 			}
 			if slices.Contains(tc.args, "--rootfs") {
 				if res.Comparison != diff.ComparedFull {

@@ -74,32 +74,26 @@ them is $SOURCE_DATE_EPOCH, else the base image's creation time, else 1970.`,
 			render.Firstboot = firstbootOut != ""
 
 			ctx := cmd.Context()
-			var target *butane.Target
+			var src *layer.Source
 			var baseImg *layer.Image
-			switch {
-			case apply != "":
-				target, err = butane.RootfsTarget(ctx, apply)
-			case base != "":
-				iopts, lerr := img.layerOptions()
-				if lerr != nil {
-					return lerr
+			if apply != "" || base != "" {
+				req := layer.Request{Rootfs: apply, Ref: base, Content: layer.ContentReread}
+				if base != "" {
+					if req.Options, err = img.layerOptions(); err != nil {
+						return err
+					}
+					if req.Loader, err = img.loader(); err != nil {
+						return err
+					}
+					defer req.Loader.Close()
 				}
-				loader, lerr := img.loader()
-				if lerr != nil {
-					return lerr
-				}
-				defer loader.Close()
-				if baseImg, err = layer.Open(ctx, base, iopts); err != nil {
+				if src, err = layer.OpenSource(ctx, req); err != nil {
 					return err
 				}
-				defer baseImg.Close()
-				target, err = butane.ImageTarget(ctx, loader, baseImg)
-			default:
-				target = butane.NoTarget()
+				defer src.Close()
+				baseImg = src.Image
 			}
-			if err != nil {
-				return err
-			}
+			target := butane.NewTarget(src)
 			res, err := butane.Render(ctx, cfg, target, render)
 			if err != nil {
 				return err

@@ -121,16 +121,20 @@ func runChunk(cmd *cobra.Command, img imageOptions, src, rootfs, priorRef, dest,
 	}
 	defer loader.Close()
 	opts.Warn = func(msg string) { fmt.Fprintln(os.Stderr, "oslayer: warning:", msg) }
-	source, prior, err := chunk.Load(ctx, chunk.Input{Image: src, Rootfs: rootfs, Prior: priorRef,
-		Options: lopts, Loader: loader, TmpDir: tmpdir, Warn: opts.Warn})
+	if priorRef != "" {
+		if opts.Prior, err = chunk.LoadPrior(ctx, priorRef, lopts, opts.Warn); err != nil {
+			return err
+		}
+	}
+	source, err := layer.OpenSource(ctx, layer.Request{Ref: src, Rootfs: rootfs, Content: layer.ContentSpool,
+		Packages: true, TmpDir: tmpdir, Options: lopts, Loader: loader})
 	if err != nil {
 		return err
 	}
 	defer source.Close()
-	opts.Prior = prior
 	bar := newProgressBar(os.Stderr, source.Size)
 	opts.Write.Progress = bar.update
-	res, err := chunk.Build(ctx, *source, opts)
+	res, err := chunk.Build(ctx, source, opts)
 	bar.done()
 	if err != nil {
 		return err

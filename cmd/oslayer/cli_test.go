@@ -39,6 +39,11 @@ func TestCLI(t *testing.T) {
 			stderr: "opening oci:/nonexistent:x: not an OCI image layout", noStdout: true},
 		{name: "unknown flag", args: []string{"diff", "--frobnicate"}, code: 2, stderr: "unknown flag: --frobnicate", noStdout: true},
 		{name: "no base marker", args: []string{"diff", example + "derived"}, code: 2, stderr: "name the base image as the first argument", noStdout: true},
+		// lint --rootfs with a base once dereferenced a nil tree here.
+		{name: "lint of a missing rootfs with a base", args: []string{"lint", "--rootfs", "/nonexistent", "--base", example + "base"}, code: 2,
+			stderr: "rootfs /nonexistent: no such file or directory", noStdout: true},
+		{name: "diff of a missing rootfs", args: []string{"diff", example + "base", "--rootfs", "/nonexistent"}, code: 2,
+			stderr: "rootfs /nonexistent: no such file or directory", noStdout: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

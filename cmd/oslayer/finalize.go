@@ -47,7 +47,7 @@ another root anywhere.`,
 			if err != nil {
 				return err
 			}
-			t, err := lint.LoadRootfs(cmd.Context(), root, lint.Load{})
+			t, err := lint.Open(cmd.Context(), lint.Input{Rootfs: root})
 			if err != nil {
 				return err
 			}

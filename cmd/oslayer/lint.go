@@ -133,13 +133,11 @@ Exit codes: 0 pass, 1 fatal findings (or warnings with --fatal-warnings),
 				return err
 			}
 			defer loader.Close()
-			load := lint.Load{Base: base, Image: iopts, Loader: loader}
-			var t *lint.Target
-			if rootfs != "" {
-				t, err = lint.LoadRootfs(cmd.Context(), rootfs, load)
-			} else {
-				t, err = lint.LoadImage(cmd.Context(), args[0], load)
+			in := lint.Input{Rootfs: rootfs, Base: base, Image: iopts, Loader: loader}
+			if rootfs == "" {
+				in.Ref = args[0]
 			}
+			t, err := lint.Open(cmd.Context(), in)
 			if err != nil {
 				return err
 			}

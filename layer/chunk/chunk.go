@@ -10,27 +10,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/oslayer/oslayer/layer"
-	"github.com/oslayer/oslayer/layer/pkgdb"
 )
-
-// Source is what to chunk: a merged tree whose regular files can be
-// opened (a spooled image or a rootfs directory).
-type Source struct {
-	Tree *layer.Tree
-	// Config is the source image's config; nil for a rootfs.
-	Config *v1.ConfigFile
-	// Size is about how many bytes the layers will hold, for progress.
-	Size  int64
-	close func() error
-}
-
-// Close releases what Load opened (the spool files, the image).
-func (s *Source) Close() error {
-	if s.close == nil {
-		return nil
-	}
-	return s.close()
-}
 
 // Options for Build.
 type Options struct {
@@ -67,17 +47,15 @@ func (r *Result) Sizes() (tar, blobs int64) {
 }
 
 // Build groups the source's paths into components, packs them into
-// layers, writes the layers and assembles the image.
-func Build(ctx context.Context, src Source, opts Options) (*Result, error) {
+// layers, writes the layers and assembles the image. The source must be
+// able to read every file (a rootfs, or an image with layer.ContentSpool)
+// and have its package databases read.
+func Build(ctx context.Context, src *layer.Source, opts Options) (*Result, error) {
 	warn := opts.Warn
 	if warn == nil {
 		warn = func(string) {}
 	}
-	dbs, err := pkgdb.Read(ctx, src.Tree.FS())
-	if err != nil {
-		return nil, fmt.Errorf("reading the package database: %w", err)
-	}
-	comps := Components(src.Tree, dbs)
+	comps := Components(src.Tree, src.Packages)
 	if len(comps) == 0 {
 		return nil, errors.New("the image holds no files: nothing to chunk")
 	}
@@ -108,11 +86,15 @@ func Build(ctx context.Context, src Source, opts Options) (*Result, error) {
 	switch {
 	case opts.Write.Epoch != nil:
 		created = time.Unix(*opts.Write.Epoch, 0).UTC()
-	case src.Config != nil && !src.Config.Created.IsZero():
-		created = src.Config.Created.UTC()
+	case src.Image != nil && !src.Image.Config.Created.IsZero():
+		created = src.Image.Config.Created.UTC()
+	}
+	var config *v1.ConfigFile
+	if src.Image != nil {
+		config = src.Image.Config
 	}
 	res.Image, err = Image(layers, blobs, ImageOptions{
-		Config:      src.Config,
+		Config:      config,
 		Created:     created,
 		Kernel:      kernel,
 		Labels:      opts.Labels,

@@ -36,8 +36,8 @@ func try(t *testing.T, img v1.Image, opts chunk.Options) (*chunk.Result, error) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := loader(t)
-	sp, err := l.SpoolTree(ctx, src, t.TempDir())
+	sp, err := layer.OpenSource(ctx, layer.Request{Image: src, Content: layer.ContentSpool, Packages: true,
+		TmpDir: t.TempDir(), Loader: loader(t)})
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +45,7 @@ func try(t *testing.T, img v1.Image, opts chunk.Options) (*chunk.Result, error) 
 	if opts.Write.Files == nil {
 		opts.Write.Files = layer.TempBlobFiles(t.TempDir())
 	}
-	res, err := chunk.Build(ctx, chunk.Source{Tree: sp.Tree, Config: src.Config}, opts)
+	res, err := chunk.Build(ctx, sp, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +70,7 @@ func tree(t *testing.T, img v1.Image) *layer.Tree {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := loader(t).Tree(context.Background(), li, len(li.Layers))
+	tr, err := loader(t).Tree(context.Background(), li, len(li.Layers), layer.ContentKept)
 	if err != nil {
 		t.Fatal(err)
 	}

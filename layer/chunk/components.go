@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/oslayer/oslayer/diff"
 	"github.com/oslayer/oslayer/layer"
 	"github.com/oslayer/oslayer/layer/pkgdb"
 )
@@ -171,7 +170,7 @@ func Components(tree *layer.Tree, dbs []*pkgdb.DB) []*Component {
 // several packages claim goes to the first source in name order. binaries
 // lists each source's binary packages.
 func packageOwners(tree *layer.Tree, dbs []*pkgdb.DB) (owners map[string]string, binaries map[string]map[string]bool) {
-	canonical := diff.Canonicalizer(tree)
+	canonical := layer.Canonicalizer(tree)
 	out := map[string]string{}
 	binaries = map[string]map[string]bool{}
 	for _, db := range dbs {

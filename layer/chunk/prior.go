@@ -1,9 +1,13 @@
 package chunk
 
 import (
+	"context"
+	"fmt"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/oslayer/oslayer/layer"
 )
 
 // Per-layer annotations naming the components a layer holds.
@@ -86,3 +90,18 @@ var (
 
 func escapeName(n string) string   { return nameEscaper.Replace(n) }
 func unescapeName(n string) string { return nameUnescaper.Replace(n) }
+
+// LoadPrior reads the placement of a previous build (ref) from its
+// manifest; nil, with a warning, when its layers name no components.
+func LoadPrior(ctx context.Context, ref string, opts layer.Options, warn func(string)) (*Prior, error) {
+	p, err := layer.Open(ctx, ref, opts)
+	if err != nil {
+		return nil, fmt.Errorf("--prior: %w", err)
+	}
+	defer p.Close()
+	prior := PriorFromManifest(p.Manifest)
+	if prior == nil && warn != nil {
+		warn(fmt.Sprintf("--prior %s names no components in its layers (not chunked): packing afresh", ref))
+	}
+	return prior, nil
+}

@@ -144,6 +144,12 @@ func isAbsent(err error) bool {
 	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
 }
 
+// DatabaseDirs lists the directories whose files IsDatabaseFile may
+// accept, for a walker that looks for database files in a merged tree.
+func DatabaseDirs() []string {
+	return append(slices.Clone(rpmDirs), strings.TrimSuffix(dpkgDir, "/"), dpkgStatusD, dpkgInfo)
+}
+
 // IsDatabaseFile reports whether the slash-separated path p, relative to
 // the root and without a leading slash, is a file Read may open. Image
 // walkers call it for every entry to decide which contents to keep. It

@@ -1,0 +1,104 @@
+package layer
+
+import (
+	"bytes"
+	"strings"
+)
+
+// An ostree-encapsulated image (every Fedora CoreOS and bootc base, and
+// whatever `ostree container encapsulate` or `rpm-ostree compose image`
+// writes) carries its ostree repository at sysroot/ostree/repo: every
+// content object once per layer as objects/XX/<62 hex>.file, and every
+// path of the checkout (usr/bin/bash, etc/passwd) as a tar hardlink to
+// its object. The repository is how the bytes travel, not part of the
+// operating system: a booted machine has no /sysroot/ostree in its
+// deployment, and trees built from images leave it out (see Checkout).
+const (
+	ostreeDir     = "sysroot/ostree"
+	ostreeRepo    = ostreeDir + "/repo"
+	ostreeObjects = ostreeRepo + "/objects/"
+)
+
+// isOstreeObject reports whether the clean path p is a content object of
+// an encapsulated image's repository: objects/XX/<62 hex digits>.file.
+func isOstreeObject(p string) bool {
+	rest, ok := strings.CutPrefix(p, ostreeObjects)
+	if !ok || len(rest) != 2+1+62+len(".file") || rest[2] != '/' || !strings.HasSuffix(rest, ".file") {
+		return false
+	}
+	for i, c := range rest[:2+1+62] {
+		if i == 2 {
+			continue
+		}
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// checkout removes an encapsulated image's ostree repository from the
+// tree, leaving the filesystem a deployment of the image shows: the
+// checkout paths keep their content and metadata (they were hardlinks to
+// the objects), /sysroot stays as the commit has it. It reports whether
+// there was a repository. A tree without sysroot/ostree/repo/objects is
+// left alone: on a booted system's rootfs, /sysroot/ostree is the real
+// repository and deployments, and oslayer is not asked to hide them.
+func (t *Tree) checkout() bool {
+	repo := t.Lookup(ostreeRepo)
+	if repo == nil || repo.Type != TypeDir {
+		return false
+	}
+	if objects := repo.Child("objects"); objects == nil || objects.Type != TypeDir {
+		return false
+	}
+	sysroot := t.Lookup("sysroot")
+	delete(sysroot.children, "ostree")
+	t.Encapsulated = true
+	return true
+}
+
+// maxObjectCapture bounds the bytes of one object held in memory while its
+// hardlinks are read (see lastObject).
+const maxObjectCapture = MaxContent
+
+// lastObject is the content object just read from an encapsulated layer.
+// Its checkout paths follow it as hardlinks; when one of them is a kept
+// path (a package database, /etc/passwd), the content is stored from here
+// and the layer need not be read again. Bigger objects, and links that do
+// not follow their object (a derived layer of the vfs driver, say), are
+// fetched once the tree is merged (see Loader.keepContent).
+type lastObject struct {
+	path   string
+	digest Digest
+	data   bytes.Buffer
+	stored bool
+}
+
+// wanted reports whether the entry about to be read should be copied into
+// o.data, and empties o.data if so.
+func (o *lastObject) wanted(e *Entry, capture Capture, store *Store, digest bool) bool {
+	if !digest || capture == nil || store == nil || e.Size > maxObjectCapture || !isOstreeObject(e.Path) {
+		return false
+	}
+	o.data.Reset()
+	return true
+}
+
+// read records the regular file entry just read; buffered says whether its
+// content is in o.data.
+func (o *lastObject) read(e *Entry, buffered bool) {
+	o.path, o.digest, o.stored = "", e.Digest, false
+	if buffered {
+		o.path = e.Path
+	}
+}
+
+// keep stores the object's content, once.
+func (o *lastObject) keep(store *Store) error {
+	if o.stored {
+		return nil
+	}
+	o.stored = true
+	return store.put(o.digest, o.data.Bytes())
+}
