@@ -43,7 +43,7 @@ type Base struct {
 	Name     string
 	From     layer.BaseOrigin
 	Tree     *layer.Tree
-	Packages   []*pkgdb.DB
+	Packages []*pkgdb.DB
 	// Changes are the paths the target changes, attributed to the base's
 	// packages (added paths to the target's).
 	Changes []diff.Change
