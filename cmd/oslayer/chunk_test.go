@@ -149,7 +149,7 @@ func TestChunkThroughARegistry(t *testing.T) {
 		}
 		components = append(components, strings.Split(a, ",")...)
 	}
-	for _, c := range []string{"hello-src", "myapp", "kernel", "pkgdb", "unclaimed"} {
+	for _, c := range []string{"hello-src", "myapp", ":kernel", ":pkgdb", ":unclaimed"} {
 		if !slices.Contains(components, c) {
 			t.Errorf("no layer holds component %s (%v)", c, components)
 		}

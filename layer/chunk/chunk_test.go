@@ -6,6 +6,8 @@ import (
 	"context"
 	"io"
 	"maps"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -185,7 +187,7 @@ func TestChunkImageMetadata(t *testing.T) {
 			seen[n] = true
 		}
 	}
-	for _, n := range []string{"kernel", "unclaimed"} {
+	for _, n := range []string{":kernel", ":unclaimed"} {
 		if !seen[n] {
 			t.Errorf("no %s component in %v", n, slices.Sorted(maps.Keys(seen)))
 		}
@@ -348,5 +350,66 @@ func TestChunkSparseFile(t *testing.T) {
 	sameContent(t, img, res.Image)
 	if n := tree(t, res.Image).Lookup("usr/sparse"); n == nil || n.Size != 8<<20 {
 		t.Errorf("sparse file: %+v", n)
+	}
+}
+
+// TestChunkKernelPackageNamedKernel chunks a Fedora-like image whose
+// kernel comes from the source package "kernel": the package's files and
+// the initramfs no package owns are two components (the package, and the
+// kernel rule's), in two layers, told apart in the annotations and kept
+// apart by a rebuild with the first build as --prior.
+func TestChunkKernelPackageNamedKernel(t *testing.T) {
+	fixtures.RequireTools(t, "rpmbuild", "rpm")
+	fixtures.RequireRoot(t)
+	root := t.TempDir()
+	rpms := t.TempDir()
+	kernel := fixtures.BuildRPM(t, rpms, fixtures.RPMSpec{Name: "kernel", Version: "6.8.0", Release: "1", Files: []fixtures.RPMFile{
+		{Path: "/usr/lib/modules/6.8.0", Dir: true},
+		{Path: "/usr/lib/modules/6.8.0/vmlinuz", Content: "vmlinuz 6.8.0"},
+		{Path: "/usr/lib/modules/6.8.0/kernel/fs/ext4.ko", Content: "ext4"},
+	}})
+	bash := fixtures.BuildRPM(t, rpms, fixtures.RPMSpec{Name: "bash", Version: "5.2", Release: "1", Files: []fixtures.RPMFile{
+		{Path: "/usr/bin/bash", Content: "bash", Mode: 0o755},
+	}})
+	fixtures.InstallRPMs(t, root, "/usr/lib/sysimage/rpm", "sqlite", kernel, bash)
+	if err := os.WriteFile(filepath.Join(root, "usr/lib/modules/6.8.0/initramfs.img"), []byte("initramfs"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	img := fixtures.Image(t, nil, nil, fixtures.LayerFromDir(t, root))
+	res := run(t, img, chunk.Options{Write: chunk.WriteOptions{Compression: layer.Gzip}})
+	layerOf := func(res *chunk.Result, kind chunk.Kind, name string) int {
+		t.Helper()
+		for i, l := range res.Layers {
+			for _, c := range l.Components {
+				if c.Kind == kind && c.Name == name {
+					return i
+				}
+			}
+		}
+		t.Fatalf("no %s component %s", kind, name)
+		return -1
+	}
+	pkg, gen := layerOf(res, chunk.KindPackage, "kernel"), layerOf(res, chunk.KindKernel, "kernel")
+	if pkg == gen {
+		t.Fatalf("the kernel package and the kernel component share layer %d", pkg)
+	}
+	for _, c := range res.Layers[gen].Components {
+		if c.Kind == chunk.KindKernel && !slices.Equal(c.Paths, []string{"usr/lib/modules/6.8.0/initramfs.img"}) {
+			t.Errorf("kernel component holds %v, want the initramfs", c.Paths)
+		}
+	}
+	m, err := res.Image.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := m.Layers[pkg].Annotations[chunk.ComponentsAnnotation]; a != "kernel" {
+		t.Errorf("package layer annotated %q, want kernel", a)
+	}
+	if a := m.Layers[gen].Annotations[chunk.ComponentsAnnotation]; a != ":kernel" {
+		t.Errorf("kernel layer annotated %q, want :kernel", a)
+	}
+	again := run(t, img, chunk.Options{Prior: chunk.PriorFromManifest(m), Write: chunk.WriteOptions{Compression: layer.Gzip}})
+	if p, g := layerOf(again, chunk.KindPackage, "kernel"), layerOf(again, chunk.KindKernel, "kernel"); p != pkg || g != gen {
+		t.Errorf("with the first build as prior: package in layer %d, kernel in %d; want %d, %d", p, g, pkg, gen)
 	}
 }

@@ -1,6 +1,8 @@
 package chunk
 
 import (
+	"cmp"
+	"fmt"
 	"maps"
 	"path"
 	"slices"
@@ -10,15 +12,38 @@ import (
 	"github.com/oslayer/oslayer/layer/pkgdb"
 )
 
+// Kind is what makes a group of paths a component.
+type Kind uint8
+
 // Component kinds, in the order they claim paths.
 const (
-	KindXattr     = "xattr"     // the user.component xattr
-	KindPackage   = "package"   // an rpm or deb, by source package
-	KindKernel    = "kernel"    // /usr/lib/modules/<kver> content no package owns
-	KindPkgDB     = "pkgdb"     // the package database
-	KindBig       = "big"       // a file of at least BigFile bytes no one claims
-	KindUnclaimed = "unclaimed" // everything else
+	KindXattr     Kind = iota + 1 // the user.component xattr
+	KindPackage                   // an rpm or deb, by source package
+	KindKernel                    // /usr/lib/modules/<kver> content no package owns
+	KindPkgDB                     // the package database
+	KindBig                       // a file of at least BigFile bytes no one claims
+	KindUnclaimed                 // everything else
 )
+
+var kindNames = map[Kind]string{
+	KindXattr: "xattr", KindPackage: "package", KindKernel: "kernel",
+	KindPkgDB: "pkgdb", KindBig: "big", KindUnclaimed: "unclaimed",
+}
+
+func (k Kind) String() string {
+	if s, ok := kindNames[k]; ok {
+		return s
+	}
+	return fmt.Sprintf("kind(%d)", uint8(k))
+}
+
+// componentKey is a component's identity: its kind and name. Fedora's
+// kernel package is called kernel, like the kernel component of the files
+// in /usr/lib/modules that no package owns; they are two components.
+type componentKey struct {
+	kind Kind
+	name string
+}
 
 // BigFile is the size from which an unclaimed file is a component of its own.
 const BigFile = 1 << 20
@@ -30,7 +55,7 @@ const ComponentXattr = "user.component"
 // Component is a group of paths that travel together, in one layer.
 type Component struct {
 	Name string
-	Kind string
+	Kind Kind
 	// Paths are clean tree paths, sorted: files, links and devices, the
 	// directories the package or user.component owns, and, in unclaimed,
 	// the other empty directories.
@@ -78,7 +103,7 @@ func Components(tree *layer.Tree, dbs []*pkgdb.DB) []*Component {
 	neighbour := neighbours(tree, owners)
 	// claim names the component of a file, link or device nobody named
 	// explicitly, in the order of the rules above.
-	claim := func(p string, n *layer.Node) (name, kind string) {
+	claim := func(p string, n *layer.Node) (string, Kind) {
 		if o := owners[p]; o != "" {
 			return o, KindPackage
 		}
@@ -99,12 +124,13 @@ func Components(tree *layer.Tree, dbs []*pkgdb.DB) []*Component {
 		}
 		return "unclaimed", KindUnclaimed
 	}
-	byName := map[string]*Component{}
-	get := func(name, kind string) *Component {
-		c := byName[name]
+	byKey := map[componentKey]*Component{}
+	get := func(name string, kind Kind) *Component {
+		k := componentKey{kind, name}
+		c := byKey[k]
 		if c == nil {
 			c = &Component{Name: name, Kind: kind}
-			byName[name] = c
+			byKey[k] = c
 		}
 		return c
 	}
@@ -151,8 +177,8 @@ func Components(tree *layer.Tree, dbs []*pkgdb.DB) []*Component {
 		c.Paths = append(c.Paths, p)
 	}
 	changes := activity(tree.FS(), dbs)
-	out := make([]*Component, 0, len(byName))
-	for _, c := range byName {
+	out := make([]*Component, 0, len(byKey))
+	for _, c := range byKey {
 		slices.Sort(c.Paths)
 		if c.Kind == KindPackage {
 			c.Packages = slices.Sorted(maps.Keys(binaries[c.Name]))
@@ -160,8 +186,25 @@ func Components(tree *layer.Tree, dbs []*pkgdb.DB) []*Component {
 		}
 		out = append(out, c)
 	}
-	slices.SortFunc(out, func(a, b *Component) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(out, compareComponents)
 	return out
+}
+
+// compareComponents orders components by name, then kind.
+func compareComponents(a, b *Component) int {
+	return cmp.Or(strings.Compare(a.Name, b.Name), cmp.Compare(a.Kind, b.Kind))
+}
+
+// Label is how annotations name the component, unique in an image:
+// packages and user.component names as they are, a big file by its
+// absolute path, and the kernel, pkgdb and unclaimed components with a
+// leading ":", which neither package names nor paths have.
+func (c *Component) Label() string {
+	switch c.Kind {
+	case KindKernel, KindPkgDB, KindUnclaimed:
+		return ":" + c.Name
+	}
+	return c.Name
 }
 
 // packageOwners maps tree paths to the source package that owns them

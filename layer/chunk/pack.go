@@ -104,7 +104,7 @@ func Pack(comps []*Component, maxLayers int, prior *Prior) ([]*Layer, error) {
 	layers = order(layers)
 	layers = merge(layers, maxLayers)
 	for _, l := range layers {
-		slices.SortFunc(l.Components, func(a, b *Component) int { return strings.Compare(a.Name, b.Name) })
+		slices.SortFunc(l.Components, compareComponents)
 	}
 	return order(layers), nil
 }
@@ -241,7 +241,7 @@ func single(c *Component, prior int) *Layer {
 func kindOrder(l *Layer) int {
 	rank := 3
 	for _, c := range l.Components {
-		if i := slices.Index([]string{KindKernel, KindUnclaimed, KindPkgDB}, c.Kind); i >= 0 {
+		if i := slices.Index([]Kind{KindKernel, KindUnclaimed, KindPkgDB}, c.Kind); i >= 0 {
 			rank = min(rank, i)
 		}
 	}

@@ -254,13 +254,18 @@ func TestPriorMatchesBinaryPackages(t *testing.T) {
 		c    *Component
 		want int
 	}{
-		{&Component{Name: "kernel", Packages: []string{"kernel-core", "kernel-modules"}}, 0},
-		{&Component{Name: "bash"}, 1},
-		{&Component{Name: "a,b"}, 2},
+		{&Component{Name: "kernel", Kind: KindPackage, Packages: []string{"kernel-core", "kernel-modules"}}, 0},
+		{&Component{Name: "bash", Kind: KindPackage}, 1},
+		{&Component{Name: "a,b", Kind: KindPackage}, 2},
 	} {
 		if i, ok := p.find(tc.c); !ok || i != tc.want {
 			t.Errorf("%s: layer %d, %v; want %d", tc.c.Name, i, ok, tc.want)
 		}
+	}
+	// "pkgdb" in an annotation is a package of that name, not the
+	// package database component (":pkgdb").
+	if i, ok := p.find(&Component{Name: "pkgdb", Kind: KindPkgDB}); ok {
+		t.Errorf("the pkgdb component matched prior layer %d, named by a package pkgdb", i)
 	}
 	if PriorFromManifest(&v1.Manifest{Layers: []v1.Descriptor{{}}}) != nil {
 		t.Error("an unchunked image gave a prior placement")

@@ -3,6 +3,7 @@ package chunk
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -21,7 +22,8 @@ const (
 
 // Prior is the component placement of a previous build.
 type Prior struct {
-	// Layers holds, per layer of the prior image, the component names.
+	// Layers holds, per layer of the prior image, the component labels
+	// (see Component.Label).
 	Layers [][]string
 	where  map[string]int
 }
@@ -62,8 +64,11 @@ func (p *Prior) find(c *Component) (int, bool) {
 	if p == nil {
 		return 0, false
 	}
-	if i, ok := p.where[c.Name]; ok {
+	if i, ok := p.where[c.Label()]; ok {
 		return i, true
+	}
+	if c.Kind != KindPackage {
+		return 0, false
 	}
 	for _, b := range c.Packages {
 		if i, ok := p.where[b]; ok {
@@ -73,14 +78,16 @@ func (p *Prior) find(c *Component) (int, bool) {
 	return 0, false
 }
 
-// Annotation returns the ostree.components value of a layer: sorted names,
-// "%" and "," in them escaped as %25 and %2C.
+// Annotation returns the ostree.components value of a layer: its
+// components' sorted labels (see Component.Label), "%" and "," in them
+// escaped as %25 and %2C.
 func (l *Layer) Annotation() string {
-	names := l.Names()
-	for i, n := range names {
-		names[i] = escapeName(n)
+	labels := make([]string, len(l.Components))
+	for i, c := range l.Components {
+		labels[i] = escapeName(c.Label())
 	}
-	return strings.Join(names, ",")
+	slices.Sort(labels)
+	return strings.Join(labels, ",")
 }
 
 var (
