@@ -40,22 +40,28 @@ func isOstreeObject(p string) bool {
 // checkout removes an encapsulated image's ostree repository from the
 // tree, leaving the filesystem a deployment of the image shows: the
 // checkout paths keep their content and metadata (they were hardlinks to
-// the objects), /sysroot stays as the commit has it. It reports whether
-// there was a repository. A tree without sysroot/ostree/repo/objects is
-// left alone: on a booted system's rootfs, /sysroot/ostree is the real
-// repository and deployments, and oslayer is not asked to hide them.
-func (t *Tree) checkout() bool {
+// the objects), /sysroot stays as the commit has it. Encapsulated is set
+// when the repository holds a commit. A tree without
+// sysroot/ostree/repo/objects is left alone: on a booted system's rootfs,
+// /sysroot/ostree is the real repository and deployments, and oslayer is
+// not asked to hide them.
+func (t *Tree) checkout() {
 	repo := t.Lookup(ostreeRepo)
 	if repo == nil || repo.Type != TypeDir {
-		return false
+		return
 	}
-	if objects := repo.Child("objects"); objects == nil || objects.Type != TypeDir {
-		return false
+	objects := repo.Child("objects")
+	if objects == nil || objects.Type != TypeDir {
+		return
 	}
-	sysroot := t.Lookup("sysroot")
-	delete(sysroot.children, "ostree")
-	t.Encapsulated = true
-	return true
+	for _, dir := range objects.children {
+		for name := range dir.children {
+			if strings.HasSuffix(name, ".commit") {
+				t.Encapsulated = true
+			}
+		}
+	}
+	delete(t.Lookup("sysroot").children, "ostree")
 }
 
 // maxObjectCapture bounds the bytes of one object held in memory while its

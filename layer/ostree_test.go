@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/oslayer/oslayer/fixtures"
@@ -43,7 +44,9 @@ func encapsulatedImage(t *testing.T) *Image {
 	for _, c := range []string{object(dpkgStatus, ""), object(passwdData, ""), object("bash", ""), object(sharedData, ""), object("other", "")} {
 		skeleton = append(skeleton, fixtures.Dir(filepath.Dir(c), 0o755))
 	}
-	dirs := append(slices.Clone(skeleton),
+	commit := strings.TrimSuffix(object("commit", ""), ".file") + ".commit"
+	skeleton = append(skeleton, fixtures.Dir(filepath.Dir(commit), 0o755))
+	dirs := append(slices.Clone(skeleton), fixtures.Reg(commit, "a commit", 0o644),
 		fixtures.Dir("usr", 0o755), fixtures.Dir("usr/bin", 0o755), fixtures.Dir("usr/lib", 0o755),
 		fixtures.Dir("usr/lib/tmpfiles.d", 0o755), fixtures.Dir("usr/share", 0o755),
 		fixtures.Dir("etc", 0o755), fixtures.Dir("var", 0o755), fixtures.Dir("var/lib", 0o755), fixtures.Dir("var/lib/dpkg", 0o755),
@@ -86,12 +89,21 @@ func read(t *testing.T, tree *Tree, p string) (string, error) {
 }
 
 func TestEncapsulatedTreeIsTheCheckout(t *testing.T) {
-	tree, err := newLoader(t, nil).Tree(context.Background(), encapsulatedImage(t), 2, ContentKept)
+	img := encapsulatedImage(t)
+	tree, err := newLoader(t, nil).Tree(context.Background(), img, 2, ContentKept)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !tree.Encapsulated {
 		t.Error("the tree does not say it is an encapsulated image's")
+	}
+	// The chunk layer alone has the repository but no commit.
+	chunkOnly, err := newLoader(t, nil).Tree(context.Background(), &Image{Ref: img.Ref, Layers: img.Layers[1:]}, 1, ContentKept)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if chunkOnly.Encapsulated || chunkOnly.Lookup("sysroot/ostree") != nil {
+		t.Errorf("a repository without a commit: encapsulated %v, sysroot/ostree %v", chunkOnly.Encapsulated, chunkOnly.Lookup("sysroot/ostree"))
 	}
 	if n := tree.Lookup("sysroot"); n == nil || n.Type != TypeDir || n.NumChildren() != 0 {
 		t.Errorf("/sysroot should stay, empty: %v", n)

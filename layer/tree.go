@@ -78,9 +78,9 @@ func (n *Node) addChild(c *Node) {
 // Tree is the merged filesystem of an image's layers, or of a directory.
 type Tree struct {
 	Root *Node
-	// Encapsulated is set for the tree of an ostree-encapsulated image:
-	// its repository at /sysroot/ostree was left out, and the tree is the
-	// checkout a deployment shows.
+	// Encapsulated is set for the tree of an ostree-encapsulated image,
+	// whose layers hold an ostree commit. Its repository at /sysroot/ostree
+	// is left out of the tree: the tree is the checkout a deployment shows.
 	Encapsulated bool
 	nextInode    uint64
 	// content opens the bytes of a regular file node, when they can be had.

@@ -25,10 +25,8 @@ var bootableLabels = &Rule{
 			f.Level = Warning
 			out = append(out, f)
 		}
-		repo := t.lookup("/sysroot/ostree/repo/objects")
-		encapsulated := repo != nil && repo.Type == layer.TypeDir && repo.NumChildren() > 0
 		for _, l := range []string{"ostree.commit", layer.FinalDiffIDLabel} {
-			if v, ok := labels[l]; ok && !encapsulated {
+			if v, ok := labels[l]; ok && !t.Tree.Encapsulated {
 				out = append(out, finding("", "", "LABEL "+l+"="+v+" on an image without an ostree commit in its layers: bootc will fail to import it"))
 			}
 		}
