@@ -44,7 +44,7 @@ const (
 // leaving out the record with key 0. Inline values alias data.
 func bdbBlobs(data []byte) ([][]byte, error) {
 	if len(data) < 512 {
-		return nil, fmt.Errorf("Berkeley DB metadata page: file is %d bytes", len(data))
+		return nil, fmt.Errorf("the Berkeley DB metadata page is cut short: file is %d bytes", len(data))
 	}
 	var bo binary.ByteOrder = binary.LittleEndian
 	switch magic := binary.LittleEndian.Uint32(data[12:]); {
@@ -52,26 +52,26 @@ func bdbBlobs(data []byte) ([][]byte, error) {
 	case binary.BigEndian.Uint32(data[12:]) == bdbHashMagic:
 		bo = binary.BigEndian
 	case magic == bdbBtreeMagic || binary.BigEndian.Uint32(data[12:]) == bdbBtreeMagic:
-		return nil, errors.New("Berkeley DB btree database, want hash")
+		return nil, errors.New("a Berkeley DB btree database, want hash")
 	default:
 		return nil, fmt.Errorf("not a Berkeley DB hash database (magic %#x)", magic)
 	}
 	pageSize := uint64(bo.Uint32(data[20:]))
 	if pageSize < 512 || pageSize > 65536 || pageSize&(pageSize-1) != 0 {
-		return nil, fmt.Errorf("Berkeley DB page size %d", pageSize)
+		return nil, fmt.Errorf("a Berkeley DB with page size %d", pageSize)
 	}
 	if data[24] != 0 {
 		return nil, fmt.Errorf("encrypted Berkeley DB (algorithm %d)", data[24])
 	}
 	if data[25] != bdbPageHashMeta {
-		return nil, fmt.Errorf("Berkeley DB metadata page has type %d", data[25])
+		return nil, fmt.Errorf("the Berkeley DB metadata page has type %d", data[25])
 	}
 	if data[26]&bdbMetaChecksum != 0 {
-		return nil, errors.New("Berkeley DB with page checksums")
+		return nil, errors.New("a Berkeley DB with page checksums")
 	}
 	npages := uint64(bo.Uint32(data[32:])) + 1
 	if npages*pageSize > uint64(len(data)) {
-		return nil, fmt.Errorf("Berkeley DB of %d pages of %d bytes truncated at %d bytes", npages, pageSize, len(data))
+		return nil, fmt.Errorf("a Berkeley DB of %d pages of %d bytes truncated at %d bytes", npages, pageSize, len(data))
 	}
 	r := bdbReader{data: data[:npages*pageSize], bo: bo, pageSize: pageSize, used: make([]bool, npages)}
 	var blobs [][]byte
@@ -82,23 +82,23 @@ func bdbBlobs(data []byte) ([][]byte, error) {
 		}
 		n := uint64(bo.Uint16(p[20:]))
 		if n%2 != 0 || bdbPageHeader+2*n > pageSize {
-			return nil, fmt.Errorf("Berkeley DB page %d: %d entries", pg, n)
+			return nil, fmt.Errorf("the Berkeley DB page %d has %d entries", pg, n)
 		}
 		for i := uint64(0); i < n; i += 2 {
 			key, err := r.item(p, i)
 			if err != nil {
-				return nil, fmt.Errorf("Berkeley DB page %d: key %d: %w", pg, i/2, err)
+				return nil, fmt.Errorf("the Berkeley DB page %d, key %d: %w", pg, i/2, err)
 			}
 			val, err := r.item(p, i+1)
 			if err != nil {
-				return nil, fmt.Errorf("Berkeley DB page %d: value %d: %w", pg, i/2, err)
+				return nil, fmt.Errorf("the Berkeley DB page %d, value %d: %w", pg, i/2, err)
 			}
 			if isZeroKey(key) {
 				continue
 			}
 			v, err := r.value(val)
 			if err != nil {
-				return nil, fmt.Errorf("Berkeley DB page %d: value %d: %w", pg, i/2, err)
+				return nil, fmt.Errorf("the Berkeley DB page %d, value %d: %w", pg, i/2, err)
 			}
 			blobs = append(blobs, v)
 		}

@@ -101,7 +101,7 @@ func TestBDBErrors(t *testing.T) {
 		data []byte
 		want string
 	}{
-		{"short", valid[:100], "Berkeley DB metadata page: file is 100 bytes"},
+		{"short", valid[:100], "the Berkeley DB metadata page is cut short: file is 100 bytes"},
 		{"btree", edit(func(b []byte) { binary.LittleEndian.PutUint32(b[12:], bdbBtreeMagic) }), "btree database, want hash"},
 		{"page size", edit(func(b []byte) { binary.LittleEndian.PutUint32(b[20:], 1000) }), "page size 1000"},
 		{"encrypted", edit(func(b []byte) { b[24] = 1 }), "encrypted"},
