@@ -4,25 +4,49 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/oslayer/oslayer/layer"
 )
 
 // Kind is what happened to a path.
-type Kind string
+type Kind uint8
 
 // The kinds of change, in the order summaries list them.
 const (
-	Added      Kind = "added"
-	Modified   Kind = "modified"
-	Metadata   Kind = "metadata"
-	TypeChange Kind = "typechange"
-	Removed    Kind = "removed"
+	Added Kind = iota + 1
+	Modified
+	Metadata
+	TypeChange
+	Removed
 )
 
 // Kinds lists every Kind in display order.
 var Kinds = []Kind{Added, Modified, Metadata, TypeChange, Removed}
+
+var kindNames = map[Kind]string{Added: "added", Modified: "modified", Metadata: "metadata", TypeChange: "typechange", Removed: "removed"}
+
+func (k Kind) String() string {
+	if s, ok := kindNames[k]; ok {
+		return s
+	}
+	return fmt.Sprintf("kind(%d)", uint8(k))
+}
+
+// MarshalText spells the kind as String does, for JSON output.
+func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText reads what MarshalText wrote.
+func (k *Kind) UnmarshalText(b []byte) error {
+	for kind, name := range kindNames {
+		if name == string(b) {
+			*k = kind
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown change kind %q", b)
+}
 
 // Change is one path that differs between the base and the derived tree.
 type Change struct {
@@ -30,14 +54,14 @@ type Change struct {
 	Path string `json:"path"`
 	Kind Kind   `json:"kind"`
 	// Type is the object's type after the change (before, when removed).
-	Type string `json:"type"`
+	Type layer.Type `json:"type"`
 	// Package owns the path: in the base for every kind but added, in the
 	// derived image for added paths. Several owners are joined by ",".
 	Package string `json:"package,omitempty"`
 	// SizeDelta is the change in content bytes (regular files).
 	SizeDelta int64 `json:"size_delta"`
-	// Details says what differs, one item per difference: "content",
-	// "target a -> b", "mode 4755 -> 0755", "uid 0 -> 1000",
+	// Details says what differs, one item per difference, for people:
+	// "content", "target a -> b", "mode 4755 -> 0755", "uid 0 -> 1000",
 	// "xattr security.capability changed", "type symlink -> file", "mtime".
 	Details []string `json:"details,omitempty"`
 	// Layer is the 1-based position, in the derived image, of the layer
@@ -53,23 +77,43 @@ type Change struct {
 	oldInode, newInode uint64
 }
 
+// Mode is a path's permission bits with setuid, setgid and sticky
+// (07777); JSON spells it in octal, "4755".
+type Mode uint32
+
+func (m Mode) String() string { return fmt.Sprintf("%04o", uint32(m)) }
+
+// MarshalText spells the mode as String does, for JSON output.
+func (m Mode) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
+
+// UnmarshalText reads what MarshalText wrote.
+func (m *Mode) UnmarshalText(b []byte) error {
+	v, err := strconv.ParseUint(string(b), 8, 32)
+	if err != nil || v > 0o7777 {
+		return fmt.Errorf("mode %q: want octal permission bits", b)
+	}
+	*m = Mode(v)
+	return nil
+}
+
 // Attrs is what a change report says about one side of a path.
 type Attrs struct {
-	Type   string   `json:"type"`
-	Mode   string   `json:"mode"`
-	UID    int      `json:"uid"`
-	GID    int      `json:"gid"`
-	Size   int64    `json:"size,omitempty"`
-	Digest string   `json:"digest,omitempty"`
+	Type   layer.Type   `json:"type"`
+	Mode   Mode         `json:"mode"`
+	UID    int          `json:"uid"`
+	GID    int          `json:"gid"`
+	Size   int64        `json:"size,omitempty"`
+	Digest layer.Digest `json:"digest,omitzero"`
+	// Target is a symlink's target, or a device's numbers ("8:1").
 	Target string   `json:"target,omitempty"`
 	Xattrs []string `json:"xattrs,omitempty"`
 }
 
 func attrsOf(n *layer.Node) *Attrs {
-	a := &Attrs{Type: n.Type.String(), Mode: fmt.Sprintf("%04o", n.Mode), UID: n.UID, GID: n.GID}
+	a := &Attrs{Type: n.Type, Mode: Mode(n.Mode), UID: n.UID, GID: n.GID}
 	switch n.Type {
 	case layer.TypeRegular:
-		a.Size, a.Digest = n.Size, n.Digest.String()
+		a.Size, a.Digest = n.Size, n.Digest
 	case layer.TypeSymlink:
 		a.Target = n.Linkname
 	case layer.TypeChar, layer.TypeBlock:

@@ -48,7 +48,7 @@ func (c *comparer) layerOf(n *layer.Node) int {
 func (c *comparer) dir(p string, a, b *layer.Node) {
 	rootUnknown := p == "" && (a.Implicit || b.Implicit)
 	if d := metadataDetails(a, b, c.opts.IncludeMtime); len(d) > 0 && !rootUnknown {
-		c.out = append(c.out, Change{Path: abs(p), Kind: Metadata, Type: b.Type.String(), Details: d,
+		c.out = append(c.out, Change{Path: abs(p), Kind: Metadata, Type: b.Type, Details: d,
 			Layer: c.layerOf(b), Old: attrsOf(a), New: attrsOf(b)})
 	}
 	names := map[string]bool{}
@@ -76,7 +76,7 @@ func (c *comparer) node(p string, a, b *layer.Node) {
 	case b == nil:
 		c.all(p, a, Removed)
 	case a.Type != b.Type:
-		c.out = append(c.out, Change{Path: abs(p), Kind: TypeChange, Type: b.Type.String(),
+		c.out = append(c.out, Change{Path: abs(p), Kind: TypeChange, Type: b.Type,
 			SizeDelta: b.Size - a.Size, Details: []string{"type " + a.Type.String() + " -> " + b.Type.String()},
 			Layer: c.layerOf(b), Old: attrsOf(a), New: attrsOf(b)})
 		if a.Type == layer.TypeDir {
@@ -97,14 +97,14 @@ func (c *comparer) node(p string, a, b *layer.Node) {
 			}
 			kind = Metadata
 		}
-		c.out = append(c.out, Change{Path: abs(p), Kind: kind, Type: b.Type.String(), SizeDelta: b.Size - a.Size,
+		c.out = append(c.out, Change{Path: abs(p), Kind: kind, Type: b.Type, SizeDelta: b.Size - a.Size,
 			Details: append(content, meta...), Layer: c.layerOf(b), Old: attrsOf(a), New: attrsOf(b)})
 	}
 }
 
 // all reports n and everything below it as added or removed.
 func (c *comparer) all(p string, n *layer.Node, kind Kind) {
-	ch := Change{Path: abs(p), Kind: kind, Type: n.Type.String()}
+	ch := Change{Path: abs(p), Kind: kind, Type: n.Type}
 	if kind == Added {
 		ch.SizeDelta, ch.New, ch.Layer, ch.newInode = n.Size, attrsOf(n), c.layerOf(n), n.Inode
 	} else {

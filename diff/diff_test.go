@@ -31,7 +31,7 @@ func loader(t *testing.T) *layer.Loader {
 func kinds(changes []Change) []fixtures.Change {
 	out := []fixtures.Change{}
 	for _, c := range changes {
-		out = append(out, fixtures.Change{Path: c.Path, Kind: string(c.Kind)})
+		out = append(out, fixtures.Change{Path: c.Path, Kind: c.Kind.String()})
 	}
 	return out
 }
@@ -165,7 +165,7 @@ func TestRunReportsDetails(t *testing.T) {
 	}
 	var pkgs []string
 	for _, p := range res.Packages {
-		pkgs = append(pkgs, p.Name+" "+p.Kind+" "+p.From+" "+p.To+" "+p.Manager)
+		pkgs = append(pkgs, p.Name+" "+p.Kind.String()+" "+p.From+" "+p.To+" "+string(p.Manager))
 	}
 	var wantPkgs []string
 	for _, p := range fixtures.DerivedPackages {

@@ -7,7 +7,7 @@ import "github.com/oslayer/oslayer/layer"
 func Attribute(changes []Change, base, derived layer.Owners) {
 	for i := range changes {
 		c := &changes[i]
-		isDir := c.Type == layer.TypeDir.String()
+		isDir := c.Type == layer.TypeDir
 		if c.Kind == Added {
 			c.Package = derived.Of(c.Path, isDir)
 		} else {

@@ -2,6 +2,7 @@ package diff
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 
 	"github.com/oslayer/oslayer/layer/pkgdb"
@@ -9,12 +10,12 @@ import (
 
 // PackageChange is a package added, removed, upgraded or downgraded.
 type PackageChange struct {
-	Name    string `json:"name"`
-	Arch    string `json:"arch,omitempty"`
-	Kind    string `json:"kind"`
-	From    string `json:"from,omitempty"`
-	To      string `json:"to,omitempty"`
-	Manager string `json:"manager"`
+	Name    string      `json:"name"`
+	Arch    string      `json:"arch,omitempty"`
+	Kind    PackageKind `json:"kind"`
+	From    string      `json:"from,omitempty"`
+	To      string      `json:"to,omitempty"`
+	Manager pkgdb.Kind  `json:"manager"`
 }
 
 // FullName is the name with the architecture, spelled as the manager
@@ -23,19 +24,47 @@ func (p PackageChange) FullName() string {
 	switch {
 	case p.Arch == "":
 		return p.Name
-	case p.Manager == string(pkgdb.KindDpkg):
+	case p.Manager == pkgdb.KindDpkg:
 		return p.Name + ":" + p.Arch
 	}
 	return p.Name + "." + p.Arch
 }
 
-// Package change kinds.
+// PackageKind is what happened to a package.
+type PackageKind uint8
+
+// Package change kinds, in the order summaries count them.
 const (
-	PackageAdded      = "added"
-	PackageRemoved    = "removed"
-	PackageUpgraded   = "upgraded"
-	PackageDowngraded = "downgraded"
+	PackageAdded PackageKind = iota + 1
+	PackageUpgraded
+	PackageDowngraded
+	PackageRemoved
 )
+
+var packageKindNames = map[PackageKind]string{
+	PackageAdded: "added", PackageUpgraded: "upgraded", PackageDowngraded: "downgraded", PackageRemoved: "removed",
+}
+
+func (k PackageKind) String() string {
+	if s, ok := packageKindNames[k]; ok {
+		return s
+	}
+	return fmt.Sprintf("kind(%d)", uint8(k))
+}
+
+// MarshalText spells the kind as String does, for JSON output.
+func (k PackageKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText reads what MarshalText wrote.
+func (k *PackageKind) UnmarshalText(b []byte) error {
+	for kind, name := range packageKindNames {
+		if name == string(b) {
+			*k = kind
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown package change kind %q", b)
+}
 
 type pkgKey struct {
 	kind       pkgdb.Kind
@@ -58,7 +87,7 @@ func ComparePackages(base, derived []*pkgdb.DB) []PackageChange {
 	out := []PackageChange{}
 	for k := range keys {
 		va, vb := a[k], b[k]
-		pc := PackageChange{Name: k.name, Arch: k.arch, Manager: string(k.kind)}
+		pc := PackageChange{Name: k.name, Arch: k.arch, Manager: k.kind}
 		if len(va) == 1 && len(vb) == 1 {
 			switch c := pkgdb.CompareVersions(k.kind, va[0], vb[0]); {
 			case c < 0:

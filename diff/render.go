@@ -55,11 +55,11 @@ func WriteText(w io.Writer, r *Result, opts TextOptions) error {
 	for _, p := range r.Packages {
 		switch p.Kind {
 		case PackageAdded:
-			row(tw, p.Kind, p.FullName(), p.To)
+			row(tw, p.Kind.String(), p.FullName(), p.To)
 		case PackageRemoved:
-			row(tw, p.Kind, p.FullName(), p.From)
+			row(tw, p.Kind.String(), p.FullName(), p.From)
 		default:
-			row(tw, p.Kind, p.FullName(), p.From+" -> "+p.To)
+			row(tw, p.Kind.String(), p.FullName(), p.From+" -> "+p.To)
 		}
 	}
 	tw.Flush()
@@ -123,15 +123,15 @@ func writeChanges(tw *tabwriter.Writer, changes []Change, opts TextOptions) {
 			detail = ""
 		}
 		size := ""
-		if c.SizeDelta != 0 || c.Type == "file" {
+		if c.SizeDelta != 0 || c.Type == layer.TypeRegular {
 			size = human(c.SizeDelta, true)
 		}
 		pkg := ""
 		if c.Package != "" {
 			pkg = "[" + c.Package + "]"
 		}
-		row(tw, string(c.Kind), size, join(c.Path, pkg, detail))
-		if opts.All || c.Type != "directory" || (c.Kind != Added && c.Kind != Removed) {
+		row(tw, c.Kind.String(), size, join(c.Path, pkg, detail))
+		if opts.All || c.Type != layer.TypeDir || (c.Kind != Added && c.Kind != Removed) {
 			continue
 		}
 		// Sum up a large directory added or removed whole.
@@ -141,7 +141,7 @@ func writeChanges(tw *tabwriter.Writer, changes []Change, opts TextOptions) {
 			bytes += changes[j].SizeDelta
 		}
 		if below > CollapseAfter {
-			row(tw, string(c.Kind), human(bytes, true), join(c.Path+"/…", fmt.Sprintf("(%d paths below; --all lists them)", below)))
+			row(tw, c.Kind.String(), human(bytes, true), join(c.Path+"/…", fmt.Sprintf("(%d paths below; --all lists them)", below)))
 			i += below
 		}
 	}
@@ -179,12 +179,12 @@ func packageCounts(pkgs []PackageChange) string {
 	if len(pkgs) == 0 {
 		return "no changes"
 	}
-	counts := map[string]int{}
+	counts := map[PackageKind]int{}
 	for _, p := range pkgs {
 		counts[p.Kind]++
 	}
 	var parts []string
-	for _, k := range []string{PackageAdded, PackageUpgraded, PackageDowngraded, PackageRemoved} {
+	for _, k := range []PackageKind{PackageAdded, PackageUpgraded, PackageDowngraded, PackageRemoved} {
 		if counts[k] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
 		}

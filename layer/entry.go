@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io/fs"
+	"strings"
 )
 
 // Type is the kind of a filesystem object.
@@ -13,7 +14,10 @@ type Type uint8
 // an Index it is an Entry with Hardlink set, and in a Tree it is a node of its
 // target's type that shares the target's Inode.
 const (
-	TypeRegular Type = iota + 1
+	// TypeUnknown is the zero Type: what a record that says no type
+	// (dpkg's file lists) describes.
+	TypeUnknown Type = iota
+	TypeRegular
 	TypeDir
 	TypeSymlink
 	TypeChar
@@ -22,6 +26,7 @@ const (
 )
 
 var typeNames = map[Type]string{
+	TypeUnknown: "unknown",
 	TypeRegular: "file",
 	TypeDir:     "directory",
 	TypeSymlink: "symlink",
@@ -35,6 +40,20 @@ func (t Type) String() string {
 		return s
 	}
 	return fmt.Sprintf("type(%d)", uint8(t))
+}
+
+// MarshalText spells the type as String does, for JSON output.
+func (t Type) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
+
+// UnmarshalText reads what MarshalText wrote.
+func (t *Type) UnmarshalText(b []byte) error {
+	for typ, name := range typeNames {
+		if name == string(b) {
+			*t = typ
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown file type %q", b)
 }
 
 // FileMode returns the fs.FileMode type bits of t.
@@ -61,6 +80,21 @@ type Digest [32]byte
 func (d Digest) IsZero() bool { return d == Digest{} }
 
 func (d Digest) String() string { return "sha256:" + hex.EncodeToString(d[:]) }
+
+// MarshalText spells the digest as String does, for JSON output.
+func (d Digest) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText reads what MarshalText wrote.
+func (d *Digest) UnmarshalText(b []byte) error {
+	h, ok := strings.CutPrefix(string(b), "sha256:")
+	if !ok || len(h) != hex.EncodedLen(len(d)) {
+		return fmt.Errorf("digest %q: want sha256: and 64 hex digits", b)
+	}
+	if _, err := hex.Decode(d[:], []byte(h)); err != nil {
+		return fmt.Errorf("digest %q: want sha256: and 64 hex digits", b)
+	}
+	return nil
+}
 
 // Hex returns the digest as 64 lowercase hex digits.
 func (d Digest) Hex() string { return hex.EncodeToString(d[:]) }

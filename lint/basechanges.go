@@ -28,7 +28,7 @@ func whatChanged(c diff.Change) string {
 		return "removed"
 	}
 	if len(c.Details) == 0 {
-		return string(c.Kind)
+		return c.Kind.String()
 	}
 	return strings.Join(c.Details, ", ")
 }

@@ -74,7 +74,7 @@ func (t *Target) stateGroups(dir string) []stateGroup {
 	}
 	if t.Base != nil {
 		for _, c := range t.Base.Changes {
-			if c.Kind == diff.Added && strings.HasPrefix(c.Path, dir+"/") && c.Type != layer.TypeDir.String() {
+			if c.Kind == diff.Added && strings.HasPrefix(c.Path, dir+"/") && c.Type != layer.TypeDir {
 				add(c.Path, c.SizeDelta)
 			}
 		}

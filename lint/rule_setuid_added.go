@@ -3,7 +3,6 @@ package lint
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	"github.com/oslayer/oslayer/diff"
 	"github.com/oslayer/oslayer/layer"
@@ -21,15 +20,15 @@ var setuidAdded = &Rule{
 				if c.New == nil {
 					continue
 				}
-				newBits, oldBits := specialBits(c.New.Mode), 0
+				newBits, oldBits := c.New.Mode&setIDBits, diff.Mode(0)
 				if c.Old != nil {
-					oldBits = specialBits(c.Old.Mode)
+					oldBits = c.Old.Mode & setIDBits
 				}
 				if added := newBits &^ oldBits; added != 0 {
 					out = append(out, finding(c.Path, c.Package, fmt.Sprintf("%s added (mode %s)", bitNames(added), c.New.Mode)))
 				}
-				if m, _ := strconv.ParseUint(c.New.Mode, 8, 32); under(c.Path, "/usr") && worldWritable(c.New.Type, uint32(m)) {
-					out = append(out, finding(c.Path, c.Package, "world-writable (mode "+c.New.Mode+")"))
+				if under(c.Path, "/usr") && worldWritable(c.New.Type, c.New.Mode) {
+					out = append(out, finding(c.Path, c.Package, fmt.Sprintf("world-writable (mode %s)", c.New.Mode)))
 				}
 			}
 			return out, nil
@@ -47,28 +46,24 @@ var setuidAdded = &Rule{
 		}
 		for p, n := range t.Tree.Walk() {
 			abs := "/" + p
-			if n.Type == layer.TypeRegular && n.Mode&0o6000 != 0 {
+			mode := diff.Mode(n.Mode)
+			if n.Type == layer.TypeRegular && mode&setIDBits != 0 {
 				if owner := t.Owners.Of(abs, false); owner == "" || modeChanged[abs] {
-					out = append(out, finding(abs, owner, fmt.Sprintf("%s file (mode %04o) no package installed so", bitNames(int(n.Mode&0o6000)), n.Mode)))
+					out = append(out, finding(abs, owner, fmt.Sprintf("%s file (mode %s) no package installed so", bitNames(mode&setIDBits), mode)))
 				}
 			}
-			if under(abs, "/usr") && worldWritable(n.Type.String(), n.Mode) {
-				out = append(out, finding(abs, t.Owners.Of(abs, n.Type == layer.TypeDir), fmt.Sprintf("world-writable (mode %04o)", n.Mode)))
+			if under(abs, "/usr") && worldWritable(n.Type, mode) {
+				out = append(out, finding(abs, t.Owners.Of(abs, n.Type == layer.TypeDir), fmt.Sprintf("world-writable (mode %s)", mode)))
 			}
 		}
 		return out, nil
 	},
 }
 
-func specialBits(mode string) int {
-	m, err := strconv.ParseUint(mode, 8, 32)
-	if err != nil {
-		return 0
-	}
-	return int(m & 0o6000)
-}
+// setIDBits are the setuid and setgid bits.
+const setIDBits diff.Mode = 0o6000
 
-func bitNames(bits int) string {
+func bitNames(bits diff.Mode) string {
 	switch bits {
 	case 0o4000:
 		return "setuid"
@@ -80,6 +75,6 @@ func bitNames(bits int) string {
 
 // worldWritable: files and directories others can write; a sticky
 // directory (like /tmp) is still reported under /usr.
-func worldWritable(typ string, mode uint32) bool {
-	return (typ == layer.TypeRegular.String() || typ == layer.TypeDir.String()) && mode&0o002 != 0
+func worldWritable(typ layer.Type, mode diff.Mode) bool {
+	return (typ == layer.TypeRegular || typ == layer.TypeDir) && mode&0o002 != 0
 }

@@ -165,36 +165,34 @@ const (
 	sIFLNK = 0o120000
 )
 
-func recordType(r record) string {
+func recordType(r record) layer.Type {
 	switch r.file.Mode & sIFMT {
 	case sIFDIR:
-		return layer.TypeDir.String()
+		return layer.TypeDir
 	case sIFLNK:
-		return layer.TypeSymlink.String()
+		return layer.TypeSymlink
 	case sIFREG:
-		return layer.TypeRegular.String()
+		return layer.TypeRegular
 	}
-	return "unknown"
+	return layer.TypeUnknown
 }
 
 // typeMismatch compares the node's type with rpm's record (dpkg records
 // no types).
 func typeMismatch(n *layer.Node, recs []record) string {
-	want := ""
+	if len(recs) == 0 {
+		return ""
+	}
+	var want layer.Type
 	for _, r := range recs {
 		if r.file.Mode&sIFMT == 0 {
 			return ""
 		}
-		if t := recordType(r); t == n.Type.String() {
+		if want = recordType(r); want == n.Type {
 			return ""
-		} else {
-			want = t
 		}
 	}
-	if want == "" {
-		return ""
-	}
-	return "type " + want + " -> " + n.Type.String()
+	return "type " + want.String() + " -> " + n.Type.String()
 }
 
 // metadataMismatch compares mode and owner with rpm's records.
@@ -259,7 +257,7 @@ func owners(recs []record) string {
 }
 
 func change(p string, kind diff.Kind, n *layer.Node, recs []record, details ...string) diff.Change {
-	return diff.Change{Path: p, Kind: kind, Type: n.Type.String(), Package: owners(recs), Details: details}
+	return diff.Change{Path: p, Kind: kind, Type: n.Type, Package: owners(recs), Details: details}
 }
 
 // mergeChanges keeps one change per path: a content change absorbs a

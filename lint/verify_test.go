@@ -58,7 +58,7 @@ func TestVerifyDpkgHonoursPathExclude(t *testing.T) {
 		}
 		var out []string
 		for _, c := range changes {
-			out = append(out, c.Path+" "+string(c.Kind)+" "+c.Package)
+			out = append(out, c.Path+" "+c.Kind.String()+" "+c.Package)
 		}
 		return out
 	}

@@ -88,7 +88,7 @@ func TestDiffOfARealBuildahBuild(t *testing.T) {
 			}
 			var got []string
 			for _, c := range res.Changes {
-				got = append(got, c.Path+" "+string(c.Kind))
+				got = append(got, c.Path+" "+c.Kind.String())
 			}
 			if !slices.Equal(got, buildahChanges) {
 				t.Errorf("changes (-want +got):\n-%s\n+%s", strings.Join(buildahChanges, "\n-"), strings.Join(got, "\n+"))

@@ -123,14 +123,14 @@ func TestButaneInARealBuild(t *testing.T) {
 	}
 	var got []string
 	for _, c := range res.Changes {
-		got = append(got, c.Path+" "+string(c.Kind))
+		got = append(got, c.Path+" "+c.Kind.String())
 	}
 	slices.Sort(got)
 	if !slices.Equal(got, butaneChanges) {
 		t.Errorf("changes (-want +got):\n-%s\n+%s", strings.Join(butaneChanges, "\n-"), strings.Join(got, "\n+"))
 	}
 	for _, c := range res.Changes {
-		if c.Path == "/etc/app/app.conf" && (c.New.Mode != "0640" || c.New.UID != 970) {
+		if c.Path == "/etc/app/app.conf" && (c.New.Mode != 0o640 || c.New.UID != 970) {
 			t.Errorf("app.conf: %+v", c.New)
 		}
 	}

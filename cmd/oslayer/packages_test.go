@@ -47,7 +47,7 @@ func diffJSON(t *testing.T, args ...string) diff.Result {
 func changeLines(res diff.Result) []string {
 	var out []string
 	for _, c := range res.Changes {
-		out = append(out, strings.TrimSpace(c.Path+" "+string(c.Kind)+" "+c.Package))
+		out = append(out, strings.TrimSpace(c.Path+" "+c.Kind.String()+" "+c.Package))
 	}
 	return out
 }
@@ -55,7 +55,7 @@ func changeLines(res diff.Result) []string {
 func packageLines(res diff.Result) []string {
 	var out []string
 	for _, p := range res.Packages {
-		out = append(out, strings.Join([]string{p.Manager, p.Name, p.Kind, p.From, p.To}, " "))
+		out = append(out, strings.Join([]string{string(p.Manager), p.Name, p.Kind.String(), p.From, p.To}, " "))
 	}
 	return out
 }
