@@ -2,6 +2,7 @@ package butane
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/coreos/ignition/v2/config/v3_7_experimental/types"
 
@@ -55,6 +56,11 @@ func (r *renderer) loadAccounts() error {
 // which resolves them at boot.
 func (r *renderer) owner(e *Entry, u types.NodeUser, g types.NodeGroup, what string) error {
 	lateOK := under(e.Path, "/var")
+	for _, id := range []*int{u.ID, g.ID} {
+		if id != nil && (*id < 0 || *id > math.MaxUint32) {
+			return fmt.Errorf("%s: id %d is out of range", what, *id)
+		}
+	}
 	switch {
 	case u.ID != nil:
 		e.UID = *u.ID

@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -51,30 +52,61 @@ func (k *Kind) UnmarshalText(b []byte) error {
 // Change is one path that differs between the base and the derived tree.
 type Change struct {
 	// Path is absolute: "/usr/bin/yes".
-	Path string `json:"path"`
-	Kind Kind   `json:"kind"`
+	Path string
+	Kind Kind
 	// Type is the object's type after the change (before, when removed).
-	Type layer.Type `json:"type"`
+	Type layer.Type
 	// Package owns the path: in the base for every kind but added, in the
 	// derived image for added paths. Several owners are joined by ",".
-	Package string `json:"package,omitempty"`
+	Package string
 	// SizeDelta is the change in content bytes (regular files).
-	SizeDelta int64 `json:"size_delta"`
+	SizeDelta int64
 	// Details says what differs, one item per difference, for people:
 	// "content", "target a -> b", "mode 4755 -> 0755", "uid 0 -> 1000",
 	// "xattr security.capability changed", "type symlink -> file", "mtime".
-	Details []string `json:"details,omitempty"`
+	Details []string
 	// Layer is the 1-based position, in the derived image, of the layer
 	// that wrote the path (0 for removed paths and directory trees).
-	Layer int `json:"layer,omitempty"`
-	// Old and New describe the path before and after (absent when it did
-	// not exist).
-	Old *Attrs `json:"old,omitempty"`
-	New *Attrs `json:"new,omitempty"`
+	Layer int
+	// Old and New are the path in the base and in the derived tree (nil
+	// where it does not exist, or where the change was found without a
+	// tree, from package records).
+	Old, New *layer.Node
+}
 
-	// oldInode and newInode group hardlinks, so summaries count their
-	// bytes once.
-	oldInode, newInode uint64
+// jsonChange is a Change as the JSON output spells it.
+type jsonChange struct {
+	Path      string     `json:"path"`
+	Kind      Kind       `json:"kind"`
+	Type      layer.Type `json:"type"`
+	Package   string     `json:"package,omitempty"`
+	SizeDelta int64      `json:"size_delta"`
+	Details   []string   `json:"details,omitempty"`
+	Layer     int        `json:"layer,omitempty"`
+	Old       *Attrs     `json:"old,omitempty"`
+	New       *Attrs     `json:"new,omitempty"`
+}
+
+// MarshalJSON writes the change as oslayer's JSON output spells it, each
+// side's attributes in full.
+func (c Change) MarshalJSON() ([]byte, error) { return json.Marshal(c.json()) }
+
+func (c *Change) json() jsonChange {
+	return jsonChange{Path: c.Path, Kind: c.Kind, Type: c.Type, Package: c.Package, SizeDelta: c.SizeDelta,
+		Details: c.Details, Layer: c.Layer, Old: attrsOf(c.Old), New: attrsOf(c.New)}
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote; the sides become detached
+// nodes holding the attributes the JSON gives (xattr names without their
+// values).
+func (c *Change) UnmarshalJSON(b []byte) error {
+	var j jsonChange
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*c = Change{Path: j.Path, Kind: j.Kind, Type: j.Type, Package: j.Package, SizeDelta: j.SizeDelta,
+		Details: j.Details, Layer: j.Layer, Old: j.Old.node(), New: j.New.node()}
+	return nil
 }
 
 // Mode is a path's permission bits with setuid, setgid and sticky
@@ -96,12 +128,12 @@ func (m *Mode) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// Attrs is what a change report says about one side of a path.
+// Attrs is what the JSON output says about one side of a change.
 type Attrs struct {
 	Type   layer.Type   `json:"type"`
 	Mode   Mode         `json:"mode"`
-	UID    int          `json:"uid"`
-	GID    int          `json:"gid"`
+	UID    uint32       `json:"uid"`
+	GID    uint32       `json:"gid"`
 	Size   int64        `json:"size,omitempty"`
 	Digest layer.Digest `json:"digest,omitzero"`
 	// Target is a symlink's target, or a device's numbers ("8:1").
@@ -110,6 +142,9 @@ type Attrs struct {
 }
 
 func attrsOf(n *layer.Node) *Attrs {
+	if n == nil {
+		return nil
+	}
 	a := &Attrs{Type: n.Type, Mode: Mode(n.Mode), UID: n.UID, GID: n.GID}
 	switch n.Type {
 	case layer.TypeRegular:
@@ -121,6 +156,27 @@ func attrsOf(n *layer.Node) *Attrs {
 	}
 	a.Xattrs = slices.Sorted(maps.Keys(n.Xattrs))
 	return a
+}
+
+// node turns attributes read from JSON back into a detached node.
+func (a *Attrs) node() *layer.Node {
+	if a == nil {
+		return nil
+	}
+	n := &layer.Node{Metadata: layer.Metadata{Type: a.Type, Mode: uint32(a.Mode), UID: a.UID, GID: a.GID, Size: a.Size, Digest: a.Digest}}
+	switch a.Type {
+	case layer.TypeSymlink:
+		n.Linkname = a.Target
+	case layer.TypeChar, layer.TypeBlock:
+		fmt.Sscanf(a.Target, "%d:%d", &n.Devmajor, &n.Devminor)
+	}
+	for _, x := range a.Xattrs {
+		if n.Xattrs == nil {
+			n.Xattrs = map[string]string{}
+		}
+		n.Xattrs[x] = ""
+	}
+	return n
 }
 
 // contentDetails says how the content of two nodes of the same type

@@ -1,8 +1,7 @@
 package diff
 
 import (
-	"maps"
-	"slices"
+	"cmp"
 
 	"github.com/oslayer/oslayer/layer"
 )
@@ -19,7 +18,7 @@ type CompareOptions struct {
 // compared.
 func Compare(base, derived *layer.Tree, opts CompareOptions) []Change {
 	c := &comparer{opts: opts}
-	c.dir("", base.Root, derived.Root)
+	c.dir("/", base.Root, derived.Root)
 	return c.out
 }
 
@@ -28,42 +27,44 @@ type comparer struct {
 	out  []Change
 }
 
-func abs(p string) string {
-	if p == "" {
-		return "/"
+// child is the absolute path of name in the directory at the absolute
+// path dir.
+func child(dir, name string) string {
+	if dir == "/" {
+		return "/" + name
 	}
-	return layer.Abs(p)
+	return dir + "/" + name
 }
 
 func (c *comparer) layerOf(n *layer.Node) int {
 	if n.Layer < 0 {
 		return 0
 	}
-	return n.Layer + 1
+	return int(n.Layer) + 1
 }
 
-// dir compares two directories' metadata, then their children. The
-// metadata of a root no layer declared (most layers have no "./" entry) is
-// unknown, and not compared.
+// dir compares two directories' metadata, then their children, merging
+// the two sorted lists. The metadata of a root no layer declared (most
+// layers have no "./" entry) is unknown, and not compared.
 func (c *comparer) dir(p string, a, b *layer.Node) {
-	rootUnknown := p == "" && (a.Implicit || b.Implicit)
+	rootUnknown := p == "/" && (a.Implicit || b.Implicit)
 	if d := metadataDetails(a, b, c.opts.IncludeMtime); len(d) > 0 && !rootUnknown {
-		c.out = append(c.out, Change{Path: abs(p), Kind: Metadata, Type: b.Type, Details: d,
-			Layer: c.layerOf(b), Old: attrsOf(a), New: attrsOf(b)})
+		c.out = append(c.out, Change{Path: p, Kind: Metadata, Type: b.Type, Details: d,
+			Layer: c.layerOf(b), Old: a, New: b})
 	}
-	names := map[string]bool{}
-	for _, ch := range a.Children() {
-		names[ch.Name] = true
-	}
-	for _, ch := range b.Children() {
-		names[ch.Name] = true
-	}
-	for _, name := range slices.Sorted(maps.Keys(names)) {
-		cp := name
-		if p != "" {
-			cp = p + "/" + name
+	as, bs := a.Children(), b.Children()
+	for len(as) > 0 || len(bs) > 0 {
+		var x, y *layer.Node
+		switch {
+		case len(bs) == 0 || len(as) > 0 && as[0].Name < bs[0].Name:
+			x, as = as[0], as[1:]
+		case len(as) == 0 || bs[0].Name < as[0].Name:
+			y, bs = bs[0], bs[1:]
+		default:
+			x, y, as, bs = as[0], bs[0], as[1:], bs[1:]
 		}
-		c.node(cp, a.Child(name), b.Child(name))
+		name := cmp.Or(x, y).Name
+		c.node(child(p, name), x, y)
 	}
 }
 
@@ -76,9 +77,9 @@ func (c *comparer) node(p string, a, b *layer.Node) {
 	case b == nil:
 		c.all(p, a, Removed)
 	case a.Type != b.Type:
-		c.out = append(c.out, Change{Path: abs(p), Kind: TypeChange, Type: b.Type,
+		c.out = append(c.out, Change{Path: p, Kind: TypeChange, Type: b.Type,
 			SizeDelta: b.Size - a.Size, Details: []string{"type " + a.Type.String() + " -> " + b.Type.String()},
-			Layer: c.layerOf(b), Old: attrsOf(a), New: attrsOf(b)})
+			Layer: c.layerOf(b), Old: a, New: b})
 		if a.Type == layer.TypeDir {
 			c.children(p, a, Removed)
 		}
@@ -97,18 +98,18 @@ func (c *comparer) node(p string, a, b *layer.Node) {
 			}
 			kind = Metadata
 		}
-		c.out = append(c.out, Change{Path: abs(p), Kind: kind, Type: b.Type, SizeDelta: b.Size - a.Size,
-			Details: append(content, meta...), Layer: c.layerOf(b), Old: attrsOf(a), New: attrsOf(b)})
+		c.out = append(c.out, Change{Path: p, Kind: kind, Type: b.Type, SizeDelta: b.Size - a.Size,
+			Details: append(content, meta...), Layer: c.layerOf(b), Old: a, New: b})
 	}
 }
 
 // all reports n and everything below it as added or removed.
 func (c *comparer) all(p string, n *layer.Node, kind Kind) {
-	ch := Change{Path: abs(p), Kind: kind, Type: n.Type}
+	ch := Change{Path: p, Kind: kind, Type: n.Type}
 	if kind == Added {
-		ch.SizeDelta, ch.New, ch.Layer, ch.newInode = n.Size, attrsOf(n), c.layerOf(n), n.Inode
+		ch.SizeDelta, ch.New, ch.Layer = n.Size, n, c.layerOf(n)
 	} else {
-		ch.SizeDelta, ch.Old, ch.oldInode = -n.Size, attrsOf(n), n.Inode
+		ch.SizeDelta, ch.Old = -n.Size, n
 	}
 	c.out = append(c.out, ch)
 	if n.Type == layer.TypeDir {
@@ -118,6 +119,6 @@ func (c *comparer) all(p string, n *layer.Node, kind Kind) {
 
 func (c *comparer) children(p string, n *layer.Node, kind Kind) {
 	for _, ch := range n.Children() {
-		c.all(p+"/"+ch.Name, ch, kind)
+		c.all(child(p, ch.Name), ch, kind)
 	}
 }

@@ -1,6 +1,8 @@
 package diff
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,10 +13,44 @@ import (
 )
 
 // WriteJSON writes the result as indented JSON (the documented contract).
+// The changes, which may be millions, are written one at a time rather
+// than built into one buffer with the rest.
 func WriteJSON(w io.Writer, r *Result) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	frame := *r
+	frame.Changes = nil
+	doc, err := json.MarshalIndent(&frame, "", "  ")
+	if err != nil {
+		return err
+	}
+	// The top-level key is the only "changes" at this indentation: keys
+	// and strings inside values are indented deeper or escaped.
+	const slot = "\n  \"changes\": null"
+	i := bytes.Index(doc, []byte(slot))
+	if r.Changes == nil || i < 0 {
+		_, err := fmt.Fprintf(w, "%s\n", doc)
+		return err
+	}
+	bw := bufio.NewWriterSize(w, 256<<10)
+	bw.Write(doc[:i+len(slot)-len("null")])
+	if len(r.Changes) == 0 {
+		bw.WriteString("[]")
+	} else {
+		bw.WriteString("[\n    ")
+		for j := range r.Changes {
+			if j > 0 {
+				bw.WriteString(",\n    ")
+			}
+			c, err := json.MarshalIndent(r.Changes[j].json(), "    ", "  ")
+			if err != nil {
+				return err
+			}
+			bw.Write(c)
+		}
+		bw.WriteString("\n  ]")
+	}
+	bw.Write(doc[i+len(slot):])
+	bw.WriteString("\n")
+	return bw.Flush()
 }
 
 // TextOptions tune WriteText.

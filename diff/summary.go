@@ -1,6 +1,10 @@
 package diff
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/oslayer/oslayer/layer"
+)
 
 // Areas are the parts of the filesystem summaries count separately.
 var Areas = []string{"/usr", "/etc", "/var", "/opt", "other"}
@@ -90,7 +94,15 @@ func AreaOf(p string) string {
 	return "other"
 }
 
-// Summarize counts changes per area.
+func inodeOf(n *layer.Node) uint32 {
+	if n == nil {
+		return 0
+	}
+	return n.Inode
+}
+
+// Summarize counts changes per area. The names of a hardlinked file count
+// its bytes once.
 func Summarize(changes []Change) Summary {
 	s := Summary{Total: AreaSummary{Area: "total"}}
 	idx := map[string]int{}
@@ -98,13 +110,13 @@ func Summarize(changes []Change) Summary {
 		s.Areas = append(s.Areas, AreaSummary{Area: a})
 		idx[a] = i
 	}
-	seen := map[[2]uint64]bool{} // (side, inode) of hardlinks counted
+	seen := map[[2]uint32]bool{} // (side, inode) of hardlinks counted
 	for i := range changes {
 		c := &changes[i]
 		dup := false
-		for side, ino := range []uint64{c.oldInode, c.newInode} {
-			if ino != 0 {
-				key := [2]uint64{uint64(side), ino}
+		for side, n := range []*layer.Node{c.Old, c.New} {
+			if ino := inodeOf(n); ino != 0 {
+				key := [2]uint32{uint32(side), ino}
 				dup = dup || seen[key]
 				seen[key] = true
 			}

@@ -13,7 +13,7 @@ import (
 // indexFormat versions the cached index files. Bump it whenever Index,
 // Entry or what IndexTar records (the captured files included) changes:
 // old entries are then ignored.
-const indexFormat = 4
+const indexFormat = 5
 
 // Cache keeps layer indexes by diff_id, so a layer is decompressed once
 // however many images share it. Content kept by the walker (package
@@ -49,13 +49,23 @@ func OpenCache(dir string) (*Cache, error) {
 // Store returns the cache's content store.
 func (c *Cache) Store() *Store { return c.store }
 
-type cachedIndex struct {
+// A cached index is a gob stream: a cacheHeader, then the entries in
+// batches of at most cacheBatch, so that neither writing nor reading a
+// layer of a million entries holds its whole encoding in memory.
+type cacheHeader struct {
 	DiffID string
-	Index  *Index
+	Size   int64
+	// Entries is how many entries the batches hold.
+	Entries int
 	// Kept lists the digests the walker stored; the entry is only valid
 	// while the store still has them all.
 	Kept []Digest
 }
+
+const (
+	cacheBatch       = 4096
+	maxCachedEntries = 1 << 25
+)
 
 func (c *Cache) path(diffID v1.Hash) string {
 	return filepath.Join(c.dir, diffID.Algorithm+"-"+diffID.Hex)
@@ -72,24 +82,35 @@ func (c *Cache) Get(diffID v1.Hash) *Index {
 		return nil
 	}
 	defer f.Close()
-	var ci cachedIndex
-	if err := gob.NewDecoder(bufio.NewReaderSize(f, 1<<20)).Decode(&ci); err != nil {
+	dec := gob.NewDecoder(bufio.NewReaderSize(f, 1<<20))
+	var h cacheHeader
+	// Every tar entry takes at least one 512-byte block.
+	if err := dec.Decode(&h); err != nil || h.DiffID != diffID.String() || h.Entries < 0 || int64(h.Entries) > h.Size/512 || h.Entries > maxCachedEntries {
 		return nil
 	}
-	if ci.DiffID != diffID.String() || ci.Index == nil {
-		return nil
-	}
-	for i := range ci.Index.Entries {
-		if p := ci.Index.Entries[i].Path; !isClean(p) {
-			return nil
-		}
-	}
-	for _, d := range ci.Kept {
+	for _, d := range h.Kept {
 		if !c.store.Has(d) {
 			return nil
 		}
 	}
-	return ci.Index
+	// The count sizes the slice once the first batch is read.
+	idx := &Index{Size: h.Size, Entries: make([]Entry, 0, min(h.Entries, cacheBatch))}
+	for len(idx.Entries) < h.Entries {
+		var batch []Entry
+		if err := dec.Decode(&batch); err != nil || len(batch) == 0 || len(idx.Entries)+len(batch) > h.Entries {
+			return nil
+		}
+		for i := range batch {
+			if !isClean(batch[i].Path) {
+				return nil
+			}
+		}
+		if len(idx.Entries) == 0 && len(batch) < h.Entries {
+			idx.Entries = make([]Entry, 0, h.Entries)
+		}
+		idx.Entries = append(idx.Entries, batch...)
+	}
+	return idx
 }
 
 // Put stores the index of a layer, atomically.
@@ -103,18 +124,21 @@ func (c *Cache) Put(diffID v1.Hash, idx *Index, kept []Digest) error {
 	}
 	defer os.Remove(tmp.Name())
 	w := bufio.NewWriterSize(tmp, 1<<20)
-	if err := gob.NewEncoder(w).Encode(cachedIndex{DiffID: diffID.String(), Index: idx, Kept: kept}); err != nil {
-		tmp.Close()
-		return fmt.Errorf("caching index: %w", err)
+	enc := gob.NewEncoder(w)
+	err = enc.Encode(cacheHeader{DiffID: diffID.String(), Size: idx.Size, Entries: len(idx.Entries), Kept: kept})
+	for i := 0; err == nil && i < len(idx.Entries); i += cacheBatch {
+		err = enc.Encode(idx.Entries[i:min(i+cacheBatch, len(idx.Entries))])
 	}
-	if err := w.Flush(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("caching index: %w", err)
+	if err == nil {
+		err = w.Flush()
 	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("caching index: %w", err)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
 	}
-	if err := os.Rename(tmp.Name(), c.path(diffID)); err != nil {
+	if err == nil {
+		err = os.Rename(tmp.Name(), c.path(diffID))
+	}
+	if err != nil {
 		return fmt.Errorf("caching index: %w", err)
 	}
 	return nil

@@ -39,13 +39,14 @@ const (
 // the file. The reader checks the content against the node's digest (when
 // known) at its end.
 func (l *Loader) openLayerEntry(ctx context.Context, img *Image, n *Node) (io.ReadCloser, error) {
-	if n.DataLayer < 0 || n.DataLayer >= len(img.Layers) || (n.Offset < 0 && n.Header < 0) {
+	i := int(n.DataLayer)
+	if i < 0 || i >= len(img.Layers) || (n.Offset < 0 && n.Header < 0) {
 		return nil, fmt.Errorf("/%s: its bytes cannot be found in a layer", n.Path())
 	}
 	fail := func(err error) error {
-		return layerError(img, n.DataLayer, fmt.Errorf("reading /%s: %w", n.Path(), err))
+		return layerError(img, i, fmt.Errorf("reading /%s: %w", n.Path(), err))
 	}
-	rc, err := img.Layers[n.DataLayer].layer.Compressed()
+	rc, err := img.Layers[i].layer.Compressed()
 	if err != nil {
 		return nil, fail(err)
 	}

@@ -116,14 +116,15 @@ const (
 type Metadata struct {
 	Type     Type
 	Mode     uint32 // permission bits plus setuid, setgid and sticky (07777)
-	UID, GID int
+	UID, GID uint32
 	Size     int64 // content size of regular files; 0 otherwise
 	ModTime  int64 // nanoseconds since the Unix epoch
 	Linkname string
-	Devmajor int64
-	Devminor int64
-	Xattrs   map[string]string
-	Digest   Digest // content digest of regular files
+	// Devmajor and Devminor are a device's numbers; Linux's are 12 and 20
+	// bits wide.
+	Devmajor, Devminor uint32
+	Xattrs             map[string]string
+	Digest             Digest // content digest of regular files
 }
 
 // Entry is one tar entry of a layer, after path sanitisation.

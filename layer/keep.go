@@ -59,8 +59,8 @@ func keptNodes(t *Tree) []*Node {
 	dirs := append(slices.Collect(maps.Keys(keptDirs)), pkgdb.DatabaseDirs()...)
 	for _, d := range dirs {
 		if dir := t.Lookup(d); dir != nil && dir.Type == TypeDir {
-			for name, n := range dir.children {
-				add(join(d, name), n)
+			for _, n := range dir.all() {
+				add(join(d, n.Name), n)
 			}
 		}
 	}

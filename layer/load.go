@@ -11,6 +11,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"weak"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sync/errgroup"
@@ -37,9 +38,14 @@ type Loader struct {
 	owned string // a temporary store directory to remove on Close
 }
 
+// memoEntry is a layer being read, or read. Once read, the index is held
+// weakly: trees built from it keep what they need, and a layer asked for
+// again after its index was collected is read again (from the cache when
+// there is one), so a process's memory is not the sum of every index it
+// ever read.
 type memoEntry struct {
 	done chan struct{}
-	idx  *Index
+	idx  weak.Pointer[Index]
 	err  error
 }
 
@@ -81,30 +87,49 @@ func (l *Loader) Close() error {
 // Index returns the index of layer i (0-based) of img.
 func (l *Loader) Index(ctx context.Context, img *Image, i int) (*Index, error) {
 	info := img.Layers[i]
-	l.mu.Lock()
-	m, ok := l.memo[info.DiffID]
-	if !ok {
-		m = &memoEntry{done: make(chan struct{})}
-		l.memo[info.DiffID] = m
-	}
-	l.mu.Unlock()
-	if ok {
+	for {
+		l.mu.Lock()
+		m, ok := l.memo[info.DiffID]
+		if !ok {
+			m = &memoEntry{done: make(chan struct{})}
+			l.memo[info.DiffID] = m
+		}
+		l.mu.Unlock()
+		if !ok {
+			return l.loadMemo(ctx, img, i, m)
+		}
 		select {
 		case <-m.done:
-			return m.idx, m.err
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
+		if m.err != nil {
+			return nil, m.err
+		}
+		if idx := m.idx.Value(); idx != nil {
+			return idx, nil
+		}
+		// Collected: read it again, once.
+		l.mu.Lock()
+		if l.memo[info.DiffID] == m {
+			delete(l.memo, info.DiffID)
+		}
+		l.mu.Unlock()
 	}
-	m.idx, m.err = l.load(ctx, img, i)
-	if m.err != nil && ctx.Err() != nil {
+}
+
+// loadMemo reads a layer for the memo entry m, which the caller created.
+func (l *Loader) loadMemo(ctx context.Context, img *Image, i int, m *memoEntry) (*Index, error) {
+	idx, err := l.load(ctx, img, i)
+	m.idx, m.err = weak.Make(idx), err
+	if err != nil && ctx.Err() != nil {
 		// Cancelled: not the layer's fault. Later callers read it afresh.
 		l.mu.Lock()
-		delete(l.memo, info.DiffID)
+		delete(l.memo, img.Layers[i].DiffID)
 		l.mu.Unlock()
 	}
 	close(m.done)
-	return m.idx, m.err
+	return idx, err
 }
 
 func (l *Loader) load(ctx context.Context, img *Image, i int) (*Index, error) {
@@ -266,6 +291,7 @@ func (l *Loader) Tree(ctx context.Context, img *Image, n int, policy Content) (*
 		}
 	}
 	t.checkout()
+	t.freeze()
 	if err := l.keepContent(ctx, img, t); err != nil {
 		return nil, err
 	}

@@ -54,14 +54,14 @@ func (t *Tree) checkout() {
 	if objects == nil || objects.Type != TypeDir {
 		return
 	}
-	for _, dir := range objects.children {
-		for name := range dir.children {
-			if strings.HasSuffix(name, ".commit") {
+	for _, dir := range objects.all() {
+		for _, obj := range dir.all() {
+			if strings.HasSuffix(obj.Name, ".commit") {
 				t.Encapsulated = true
 			}
 		}
 	}
-	delete(t.Lookup("sysroot").children, "ostree")
+	t.Lookup("sysroot").removeChild("ostree")
 }
 
 // maxObjectCapture bounds the bytes of one object held in memory while its

@@ -51,7 +51,7 @@ func TreeFromDir(ctx context.Context, dir string, opts DirOptions) (*Tree, error
 		return nil, fmt.Errorf("rootfs %s: not a directory", dir)
 	}
 	t := NewTree()
-	r := &dirReader{root: root, dev: st.Dev, tree: t, inodes: map[[2]uint64]uint64{},
+	r := &dirReader{root: root, dev: st.Dev, tree: t, inodes: map[[2]uint64]uint32{},
 		mounts: MountPointsBelow(root), invalid: opts.Invalid, exclude: map[[2]uint64]bool{}}
 	for _, x := range opts.Exclude {
 		var xs unix.Stat_t
@@ -66,6 +66,7 @@ func TreeFromDir(ctx context.Context, dir string, opts DirOptions) (*Tree, error
 	if err := r.walk(ctx, root, t.Root); err != nil {
 		return nil, err
 	}
+	t.freeze()
 	if opts.Hash {
 		if err := r.hash(ctx); err != nil {
 			return nil, err
@@ -81,7 +82,7 @@ type dirReader struct {
 	root    string
 	dev     uint64
 	tree    *Tree
-	inodes  map[[2]uint64]uint64 // (dev, ino) of multiply-linked files → Inode
+	inodes  map[[2]uint64]uint32 // (dev, ino) of multiply-linked files → Inode
 	files   []*Node              // regular files to hash
 	mounts  map[string]bool      // mount points below root, as paths on the host
 	invalid func(string)
@@ -174,8 +175,8 @@ func (r *dirReader) walk(ctx context.Context, dir string, parent *Node) error {
 func metadataOf(st *unix.Stat_t, p string) (Metadata, error) {
 	m := Metadata{
 		Mode:    st.Mode & 0o7777,
-		UID:     int(st.Uid),
-		GID:     int(st.Gid),
+		UID:     st.Uid,
+		GID:     st.Gid,
 		ModTime: st.Mtim.Nano(),
 	}
 	switch st.Mode & unix.S_IFMT {
@@ -194,7 +195,7 @@ func metadataOf(st *unix.Stat_t, p string) (Metadata, error) {
 		m.Size = st.Size
 	}
 	if m.Type == TypeChar || m.Type == TypeBlock {
-		m.Devmajor, m.Devminor = int64(unix.Major(uint64(st.Rdev))), int64(unix.Minor(uint64(st.Rdev)))
+		m.Devmajor, m.Devminor = unix.Major(uint64(st.Rdev)), unix.Minor(uint64(st.Rdev))
 	}
 	var err error
 	m.Xattrs, err = readXattrs(p)

@@ -76,6 +76,7 @@ func (l *Loader) SpoolTree(ctx context.Context, img *Image, dir string) (*Spoole
 		s.Size += idx.Size
 	}
 	t.checkout()
+	t.freeze()
 	t.content = s.open
 	s.Tree = t
 	return s, nil
@@ -84,7 +85,7 @@ func (l *Loader) SpoolTree(ctx context.Context, img *Image, dir string) (*Spoole
 // open reads a node's content from its layer's spool: a contiguous
 // section, or for a sparse file the entry read again by a tar reader.
 func (s *Spooled) open(n *Node) (io.ReadCloser, error) {
-	if n.DataLayer < 0 || n.DataLayer >= len(s.files) {
+	if n.DataLayer < 0 || int(n.DataLayer) >= len(s.files) {
 		return nil, fmt.Errorf("/%s: %w", n.Path(), ErrNoContent)
 	}
 	f := s.files[n.DataLayer]

@@ -37,8 +37,8 @@ func WriteTar(w io.Writer, entries []TarEntry) error {
 		hdr := &tar.Header{
 			Name:    e.Path,
 			Mode:    int64(e.Mode & 0o7777),
-			Uid:     e.UID,
-			Gid:     e.GID,
+			Uid:     int(e.UID),
+			Gid:     int(e.GID),
 			ModTime: time.Unix(e.ModTime/int64(time.Second), 0).UTC(),
 			Format:  tar.FormatPAX,
 		}
@@ -57,7 +57,7 @@ func WriteTar(w io.Writer, entries []TarEntry) error {
 			case TypeSymlink:
 				hdr.Typeflag, hdr.Linkname = tar.TypeSymlink, e.Linkname
 			case TypeChar, TypeBlock:
-				hdr.Typeflag, hdr.Devmajor, hdr.Devminor = tar.TypeChar, e.Devmajor, e.Devminor
+				hdr.Typeflag, hdr.Devmajor, hdr.Devminor = tar.TypeChar, int64(e.Devmajor), int64(e.Devminor)
 				if e.Type == TypeBlock {
 					hdr.Typeflag = tar.TypeBlock
 				}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"iter"
-	"maps"
 	"slices"
 	"strings"
 )
@@ -17,17 +16,17 @@ type Node struct {
 	Parent *Node
 	// Layer is the index of the layer that last wrote this path, or -1 for
 	// nodes of a rootfs directory.
-	Layer int
+	Layer int32
 	// DataLayer is the layer whose stream holds the content, at Offset
 	// (-1 when unknown). It differs from Layer for a hardlink to a file of
 	// an earlier layer.
-	DataLayer int
+	DataLayer int32
 	Offset    int64
 	// Header is where the entry that holds the content starts in that
 	// layer's stream (see Entry.Header).
 	Header int64
 	// Inode groups hardlinks: nodes with the same non-zero Inode are one file.
-	Inode uint64
+	Inode uint32
 	// Implicit marks a directory that no layer declared: a layer had entries
 	// below it without an entry for the directory itself.
 	Implicit bool
@@ -35,7 +34,7 @@ type Node struct {
 	// mounted; its contents were not read.
 	MountPoint bool
 
-	children map[string]*Node
+	kids *children
 }
 
 // Path returns the node's clean relative path ("" for the root).
@@ -51,30 +50,6 @@ func (n *Node) Path() string {
 	return strings.Join(parts, "/")
 }
 
-// Child returns the child called name, or nil.
-func (n *Node) Child(name string) *Node { return n.children[name] }
-
-// Children returns the node's children sorted by name.
-func (n *Node) Children() []*Node {
-	names := slices.Sorted(maps.Keys(n.children))
-	out := make([]*Node, len(names))
-	for i, name := range names {
-		out[i] = n.children[name]
-	}
-	return out
-}
-
-// NumChildren returns the number of children.
-func (n *Node) NumChildren() int { return len(n.children) }
-
-func (n *Node) addChild(c *Node) {
-	if n.children == nil {
-		n.children = make(map[string]*Node)
-	}
-	c.Parent = n
-	n.children[c.Name] = c
-}
-
 // Tree is the merged filesystem of an image's layers, or of a directory.
 type Tree struct {
 	Root *Node
@@ -82,7 +57,7 @@ type Tree struct {
 	// whose layers hold an ostree commit. Its repository at /sysroot/ostree
 	// is left out of the tree: the tree is the checkout a deployment shows.
 	Encapsulated bool
-	nextInode    uint64
+	nextInode    uint32
 	// content opens the bytes of a regular file node, when they can be had.
 	content func(*Node) (io.ReadCloser, error)
 }
@@ -109,7 +84,7 @@ func (t *Tree) Lookup(p string) *Node {
 		return n
 	}
 	for part := range strings.SplitSeq(p, "/") {
-		if n = n.children[part]; n == nil {
+		if n = n.Child(part); n == nil {
 			return nil
 		}
 	}
@@ -141,7 +116,7 @@ func (t *Tree) Len() int {
 	var count func(*Node) int
 	count = func(n *Node) int {
 		c := 1
-		for _, ch := range n.children {
+		for _, ch := range n.all() {
 			c += count(ch)
 		}
 		return c
@@ -197,7 +172,7 @@ func (t *Tree) resolve(p string, followFinal bool, stop func(prefix string, n *N
 		if cur.Type != TypeDir {
 			return nil, errNotDir
 		}
-		next := cur.children[part]
+		next := cur.Child(part)
 		if !followed && stop != nil {
 			if literalEnd > 0 {
 				literalEnd++
@@ -282,7 +257,7 @@ func (t *Tree) applyWhiteout(e *Entry, stop func(string, *Node) bool) error {
 			return err
 		}
 		if dir.Type == TypeDir {
-			dir.children = nil
+			dir.clearChildren()
 		}
 		return nil
 	}
@@ -297,7 +272,7 @@ func (t *Tree) applyWhiteout(e *Entry, stop func(string, *Node) bool) error {
 	if err != nil {
 		return err
 	}
-	delete(dir.children, name)
+	dir.removeChild(name)
 	return nil
 }
 
@@ -307,7 +282,7 @@ func (t *Tree) applyEntry(e *Entry, layer int) error {
 			return fmt.Errorf("the root must be a directory, layer has a %s", e.Type)
 		}
 		t.Root.Metadata = e.Metadata
-		t.Root.Layer, t.Root.DataLayer, t.Root.Offset, t.Root.Implicit = layer, layer, e.Offset, false
+		t.Root.Layer, t.Root.DataLayer, t.Root.Offset, t.Root.Implicit = int32(layer), int32(layer), e.Offset, false
 		return nil
 	}
 	dirPath, name := split(e.Path)
@@ -315,7 +290,7 @@ func (t *Tree) applyEntry(e *Entry, layer int) error {
 	if err != nil {
 		return err
 	}
-	n := &Node{Metadata: e.Metadata, Name: name, Layer: layer, DataLayer: layer, Offset: e.Offset, Header: e.Header}
+	n := &Node{Metadata: e.Metadata, Name: strings.Clone(name), Layer: int32(layer), DataLayer: int32(layer), Offset: e.Offset, Header: e.Header}
 	if e.Hardlink != "" {
 		target, err := t.resolve(e.Hardlink, false, nil)
 		if err != nil {
@@ -330,8 +305,8 @@ func (t *Tree) applyEntry(e *Entry, layer int) error {
 		}
 		n.Metadata, n.DataLayer, n.Offset, n.Header, n.Inode = target.Metadata, target.DataLayer, target.Offset, target.Header, target.Inode
 	}
-	if old := dir.children[name]; old != nil && old.Type == TypeDir && n.Type == TypeDir {
-		old.Metadata, old.Layer, old.DataLayer, old.Offset, old.Implicit = n.Metadata, layer, layer, n.Offset, false
+	if old := dir.Child(name); old != nil && old.Type == TypeDir && n.Type == TypeDir {
+		old.Metadata, old.Layer, old.DataLayer, old.Offset, old.Implicit = n.Metadata, int32(layer), int32(layer), n.Offset, false
 		return nil
 	}
 	dir.addChild(n)
@@ -352,10 +327,10 @@ func (t *Tree) mkdirAll(p string, layer int) (*Node, error) {
 			end++
 		}
 		end += len(part)
-		child := cur.children[part]
+		child := cur.Child(part)
 		switch {
 		case child == nil:
-			child = &Node{Metadata: Metadata{Type: TypeDir, Mode: 0o755}, Name: part, Layer: layer, DataLayer: layer, Offset: -1, Implicit: true}
+			child = &Node{Metadata: Metadata{Type: TypeDir, Mode: 0o755}, Name: strings.Clone(part), Layer: int32(layer), DataLayer: int32(layer), Offset: -1, Implicit: true}
 			cur.addChild(child)
 		case child.Type == TypeSymlink:
 			target, err := t.resolve(p[:end], true, nil)

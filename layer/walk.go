@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"math"
 	"net/url"
 	"strings"
 	"sync"
@@ -197,7 +198,12 @@ func entryFromHeader(hdr *tar.Header) (e Entry, skip bool, err error) {
 	}
 	e.Path = p
 	e.Mode = uint32(hdr.Mode) & 0o7777
-	e.UID, e.GID = hdr.Uid, hdr.Gid
+	if e.UID, err = id("uid", hdr.Uid); err != nil {
+		return e, false, err
+	}
+	if e.GID, err = id("gid", hdr.Gid); err != nil {
+		return e, false, err
+	}
 	e.ModTime = hdr.ModTime.UnixNano()
 	e.Xattrs, err = xattrs(hdr)
 	if err != nil {
@@ -229,18 +235,32 @@ func entryFromHeader(hdr *tar.Header) (e Entry, skip bool, err error) {
 		e.Linkname = hdr.Linkname
 	case tar.TypeDir:
 		e.Type = TypeDir
-	case tar.TypeChar:
+	case tar.TypeChar, tar.TypeBlock:
 		e.Type = TypeChar
-		e.Devmajor, e.Devminor = hdr.Devmajor, hdr.Devminor
-	case tar.TypeBlock:
-		e.Type = TypeBlock
-		e.Devmajor, e.Devminor = hdr.Devmajor, hdr.Devminor
+		if hdr.Typeflag == tar.TypeBlock {
+			e.Type = TypeBlock
+		}
+		if e.Devmajor, err = id("device major number", hdr.Devmajor); err != nil {
+			return e, false, err
+		}
+		if e.Devminor, err = id("device minor number", hdr.Devminor); err != nil {
+			return e, false, err
+		}
 	case tar.TypeFifo:
 		e.Type = TypeFIFO
 	default:
 		return e, false, fmt.Errorf("unsupported tar entry type %q", hdr.Typeflag)
 	}
 	return e, false, nil
+}
+
+// id checks that a header's owner or device number fits the kernel's
+// 32 bits.
+func id[T int | int64](what string, v T) (uint32, error) {
+	if v < 0 || int64(v) > math.MaxUint32 {
+		return 0, fmt.Errorf("%s %d out of range", what, v)
+	}
+	return uint32(v), nil
 }
 
 func isSparse(hdr *tar.Header) bool {

@@ -20,15 +20,15 @@ var setuidAdded = &Rule{
 				if c.New == nil {
 					continue
 				}
-				newBits, oldBits := c.New.Mode&setIDBits, diff.Mode(0)
+				mode, oldBits := diff.Mode(c.New.Mode), diff.Mode(0)
 				if c.Old != nil {
-					oldBits = c.Old.Mode & setIDBits
+					oldBits = diff.Mode(c.Old.Mode) & setIDBits
 				}
-				if added := newBits &^ oldBits; added != 0 {
-					out = append(out, finding(c.Path, c.Package, fmt.Sprintf("%s added (mode %s)", bitNames(added), c.New.Mode)))
+				if added := mode & setIDBits &^ oldBits; added != 0 {
+					out = append(out, finding(c.Path, c.Package, fmt.Sprintf("%s added (mode %s)", bitNames(added), mode)))
 				}
-				if under(c.Path, "/usr") && worldWritable(c.New.Type, c.New.Mode) {
-					out = append(out, finding(c.Path, c.Package, fmt.Sprintf("world-writable (mode %s)", c.New.Mode)))
+				if under(c.Path, "/usr") && worldWritable(c.New.Type, mode) {
+					out = append(out, finding(c.Path, c.Package, fmt.Sprintf("world-writable (mode %s)", mode)))
 				}
 			}
 			return out, nil

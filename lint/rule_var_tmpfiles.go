@@ -24,7 +24,7 @@ var varTmpfiles = &Rule{
 			}
 			switch n.Type {
 			case layer.TypeDir:
-				out = append(out, finding(p, "", "no tmpfiles.d entry; add: "+tmpfilesLine(p, true, n.Mode, nameOf(users, n.UID), nameOf(groups, n.GID), "")))
+				out = append(out, finding(p, "", "no tmpfiles.d entry; add: "+tmpfilesLine(p, true, n.Mode, nameOf(users, int(n.UID)), nameOf(groups, int(n.GID)), "")))
 			case layer.TypeSymlink:
 				out = append(out, finding(p, "", "no tmpfiles.d entry; add: "+tmpfilesLine(p, false, 0, "", "", n.Linkname)))
 			default:

@@ -210,10 +210,10 @@ func metadataMismatch(n *layer.Node, recs []record, users, groups map[string]int
 			d = append(d, fmt.Sprintf("mode %04o -> %04o", want, n.Mode))
 		}
 		var o []string
-		if uid, ok := users[r.file.User]; ok && uid != n.UID {
+		if uid, ok := users[r.file.User]; ok && uid != int(n.UID) {
 			o = append(o, fmt.Sprintf("uid %d -> %d", uid, n.UID))
 		}
-		if gid, ok := groups[r.file.Group]; ok && gid != n.GID {
+		if gid, ok := groups[r.file.Group]; ok && gid != int(n.GID) {
 			o = append(o, fmt.Sprintf("gid %d -> %d", gid, n.GID))
 		}
 		if len(d) == 0 && len(o) == 0 {

@@ -35,6 +35,7 @@ label of an encapsulated base, or the org.opencontainers.image.base.name and
   oslayer diff quay.io/fedora/fedora-bootc:41 --rootfs /`,
 		Args: cobra.RangeArgs(0, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			treeGC()
 			if format != "text" && format != "json" {
 				return &exitError{code: 2, msg: fmt.Sprintf("--format %q: want text or json", format)}
 			}

@@ -30,6 +30,7 @@ another root anywhere.`,
   RUN oslayer finalize --fix-var --allow-override-path '/usr/lib/python3*/**'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			treeGC()
 			if err := lo.validate(); err != nil {
 				return err
 			}

@@ -109,6 +109,7 @@ Exit codes: 0 pass, 1 fatal findings (or warnings with --fatal-warnings),
   RUN oslayer lint            # inside a Containerfile: checks /`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			treeGC()
 			if list {
 				return lint.WriteRules(cmd.OutOrStdout(), lo.format == "json")
 			}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -71,6 +72,17 @@ func (o *imageOptions) loader() (*layer.Loader, error) {
 		}
 	}
 	return l, nil
+}
+
+// treeGC lets the heap of a command that holds whole trees (and their
+// changes) grow to 1.3 times what is live instead of Go's default 2 times,
+// unless GOGC says otherwise. Trees are long-lived, so collecting more
+// often costs little: a layer of a million files diffs in about 600 MB
+// instead of 800, in the same time (ci/bench-many-files.sh).
+func treeGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(30)
+	}
 }
 
 func isTerminal(f *os.File) bool {

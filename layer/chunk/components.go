@@ -135,7 +135,7 @@ func Components(tree *layer.Tree, dbs []*pkgdb.DB) []*Component {
 		return c
 	}
 	dirComponent := map[*layer.Node]string{} // user.component of a directory, inherited
-	inodes := map[uint64]*Component{}        // hardlink groups follow their first path
+	inodes := map[uint32]*Component{}        // hardlink groups follow their first path
 	for p, n := range tree.Walk() {
 		if p == "" || skipped(p) {
 			continue

@@ -58,7 +58,7 @@ func estimate(ctx context.Context, tree *layer.Tree, c *Component) (int64, error
 		return 0, err
 	}
 	var pos, next, in int64   // pos: where the file starts in the stream
-	seen := map[uint64]bool{} // a hardlink group's bytes count once
+	seen := map[uint32]bool{} // a hardlink group's bytes count once
 	for _, p := range c.Paths {
 		n := tree.Lookup(p)
 		if n == nil || n.Type != layer.TypeRegular || n.Size == 0 || n.Inode != 0 && seen[n.Inode] {

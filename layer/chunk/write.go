@@ -87,7 +87,7 @@ func layerEntries(tree *layer.Tree, l *Layer, opts WriteOptions) ([]layer.TarEnt
 		e.Xattrs = keptXattrs(root.Xattrs, opts.KeepSELinux)
 		out = append(out, e)
 	}
-	first := map[uint64]string{} // hardlink group → the path holding content
+	first := map[uint32]string{} // hardlink group → the path holding content
 	for _, p := range sorted {
 		n := tree.Lookup(p)
 		if n == nil {
