@@ -153,24 +153,6 @@ func (l *Loader) keepContent(ctx context.Context, img *Image, t *Tree) error {
 	return g.Wait()
 }
 
-// Content returns the bytes of a regular file node of a tree the loader
-// built from img, at most MaxContent of them: from the content store when
-// the index kept them, else by reading the node's layer again up to it.
-func (l *Loader) Content(ctx context.Context, img *Image, n *Node) ([]byte, error) {
-	if n.Type != TypeRegular {
-		return nil, fmt.Errorf("/%s is a %s, not a file", n.Path(), n.Type)
-	}
-	if n.Size > MaxContent {
-		return nil, fmt.Errorf("/%s is %d bytes, more than the %d oslayer reads into memory", n.Path(), n.Size, MaxContent)
-	}
-	rc, err := l.open(ctx, img, n, ContentReread)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	return io.ReadAll(rc)
-}
-
 // open opens a node's content under a content policy (not ContentSpool,
 // whose tree reads its own spool).
 func (l *Loader) open(ctx context.Context, img *Image, n *Node, policy Content) (io.ReadCloser, error) {

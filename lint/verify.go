@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -366,7 +367,7 @@ func (h *hasher) run(ctx context.Context) error {
 				sums, err := h.hashNode(n, buf)
 				mu.Lock()
 				switch {
-				case err == layer.ErrNoContent:
+				case errors.Is(err, layer.ErrNoContent):
 					h.unverifiable++
 				case err != nil && firstErr == nil:
 					firstErr = err
@@ -395,7 +396,7 @@ func (h *hasher) run(ctx context.Context) error {
 func (h *hasher) hashNode(n *layer.Node, buf []byte) (map[string]string, error) {
 	rc, err := h.tree.Open(n)
 	if err != nil {
-		if err == layer.ErrNoContent {
+		if errors.Is(err, layer.ErrNoContent) {
 			return nil, err
 		}
 		return nil, fmt.Errorf("verifying /%s: %w", n.Path(), err)
