@@ -63,11 +63,11 @@ func applyEntry(r *rootdir.Dir, e Entry) error {
 	case e.Hardlink != "":
 		return r.Hardlink(rel, strings.TrimPrefix(e.Hardlink, "/"))
 	case e.Type == layer.TypeDir:
-		return r.Mkdir(rel, e.Mode, e.UID, e.GID)
+		return r.Mkdir(rel, e.Mode, int(e.UID), int(e.GID))
 	case e.Type == layer.TypeSymlink:
-		return r.Symlink(rel, e.Link, e.UID, e.GID)
+		return r.Symlink(rel, e.Link, int(e.UID), int(e.GID))
 	}
-	return r.WriteFile(rel, e.Data, e.Mode, e.UID, e.GID)
+	return r.WriteFile(rel, e.Data, e.Mode, int(e.UID), int(e.GID))
 }
 
 func parentOf(rel string) string {

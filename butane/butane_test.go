@@ -60,6 +60,9 @@ func TestHostileConfigsAreRejected(t *testing.T) {
 		{"appending to a base file", head + "storage:\n  files:\n    - path: /etc/issue\n      append: [{inline: more}]\n", "appending to base file /etc/issue is a base override"},
 		{"unknown owner", head + "storage:\n  files:\n    - path: /etc/x\n      user: {name: nobody-here}\n      contents: {inline: x}\n", `user "nobody-here" is not in the target`},
 		{"user without uid", head + "passwd:\n  users:\n    - name: alice\n", "no uid"},
+		{"uid beyond 32 bits", head + "storage:\n  files:\n    - path: /etc/x\n      user: {id: 4294967296}\n      contents: {inline: x}\n", "uid 4294967296 is out of range"},
+		{"owner by name with a uid beyond 32 bits", head + "passwd:\n  users:\n    - name: evil\n      uid: 4294967296\nstorage:\n  files:\n    - path: /etc/x\n      user: {name: evil}\n      contents: {inline: x}\n", "uid 4294967296 is out of range"},
+		{"negative gid", head + "storage:\n  files:\n    - path: /etc/x\n      group: {id: -1}\n      contents: {inline: x}\n", "gid -1 is out of range"},
 		{"firstboot parts without --firstboot-out", head + "storage:\n  disks:\n    - device: /dev/vdb\n      wipe_table: true\n", "only Ignition can do at first boot: storage.disks (1)"},
 		{"enabling a unit nobody has", head + "systemd:\n  units:\n    - name: ghost.service\n      enabled: true\n", "neither in the config nor in the target"},
 	}

@@ -14,7 +14,7 @@ type Entry struct {
 	Path     string
 	Type     layer.Type
 	Mode     uint32
-	UID, GID int
+	UID, GID uint32
 	// User and Group are the owner's names as the config gave them; under
 	// /var, where tmpfiles.d resolves names at boot, they may be names the
 	// image does not know yet (UID and GID are then 0).

@@ -39,7 +39,7 @@ func (res *Result) TarEntries(t *Target, mtime time.Time) []layer.TarEntry {
 			parent(dir)
 		}
 		seen[rel] = true // entries are sorted, so no parent was written for rel before
-		te := layer.TarEntry{Path: rel, Metadata: layer.Metadata{Type: e.Type, Mode: e.Mode, UID: uint32(e.UID), GID: uint32(e.GID), ModTime: ts, Linkname: e.Link}}
+		te := layer.TarEntry{Path: rel, Metadata: layer.Metadata{Type: e.Type, Mode: e.Mode, UID: e.UID, GID: e.GID, ModTime: ts, Linkname: e.Link}}
 		switch {
 		case e.Remove:
 			te = layer.TarEntry{Path: rel, Whiteout: true, Metadata: layer.Metadata{ModTime: ts}}

@@ -56,32 +56,42 @@ func (r *renderer) loadAccounts() error {
 // which resolves them at boot.
 func (r *renderer) owner(e *Entry, u types.NodeUser, g types.NodeGroup, what string) error {
 	lateOK := under(e.Path, "/var")
-	for _, id := range []*int{u.ID, g.ID} {
-		if id != nil && (*id < 0 || *id > math.MaxUint32) {
-			return fmt.Errorf("%s: id %d is out of range", what, *id)
-		}
-	}
+	uid, gid := 0, 0
 	switch {
 	case u.ID != nil:
-		e.UID = *u.ID
+		uid = *u.ID
 	case u.Name != nil && *u.Name != "":
 		e.User = *u.Name
 		id, ok := r.acct.users[*u.Name]
 		if !ok && !lateOK {
 			return fmt.Errorf("%s: user %q is not in the target's /etc/passwd or /usr/lib/passwd, nor declared with a uid in passwd.users", what, *u.Name)
 		}
-		e.UID = id
+		uid = id
 	}
 	switch {
 	case g.ID != nil:
-		e.GID = *g.ID
+		gid = *g.ID
 	case g.Name != nil && *g.Name != "":
 		e.Group = *g.Name
 		id, ok := r.acct.groups[*g.Name]
 		if !ok && !lateOK {
 			return fmt.Errorf("%s: group %q is not in the target's /etc/group or /usr/lib/group, nor declared with a gid in passwd.groups", what, *g.Name)
 		}
-		e.GID = id
+		gid = id
 	}
-	return nil
+	var err error
+	if e.UID, err = ownerID(what, "uid", uid); err != nil {
+		return err
+	}
+	e.GID, err = ownerID(what, "gid", gid)
+	return err
+}
+
+// ownerID checks that an id, from the config or the target's passwd and
+// group files, is one the kernel can store (32 bits).
+func ownerID(what, kind string, id int) (uint32, error) {
+	if id < 0 || int64(id) > math.MaxUint32 {
+		return 0, fmt.Errorf("%s: %s %d is out of range", what, kind, id)
+	}
+	return uint32(id), nil
 }

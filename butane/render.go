@@ -165,7 +165,7 @@ func (r *renderer) directories(context.Context) error {
 			case old.Type == layer.TypeDir && d.Mode == nil:
 				mode = old.Mode // Ignition keeps an existing directory's mode
 			}
-			if isBaseOverride(p) && !r.opts.AllowOverride && (old.Type != layer.TypeDir || old.Mode != mode || old.UID != uint32(e.UID) || old.GID != uint32(e.GID)) {
+			if isBaseOverride(p) && !r.opts.AllowOverride && (old.Type != layer.TypeDir || old.Mode != mode || old.UID != e.UID || old.GID != e.GID) {
 				return fmt.Errorf("%s: changing base directory %s is a base override: pass --allow-override", what, p)
 			}
 		}
@@ -278,7 +278,7 @@ func (r *renderer) links(context.Context) error {
 			if te, ok := r.entries[tp]; ok && te.Type == layer.TypeRegular {
 				e.Mode, e.UID, e.GID, e.Data = te.Mode, te.UID, te.GID, te.Data
 			} else if tn := r.existing(tp); tn != nil && tn.Type == layer.TypeRegular {
-				e.Mode, e.UID, e.GID = tn.Mode, int(tn.UID), int(tn.GID)
+				e.Mode, e.UID, e.GID = tn.Mode, tn.UID, tn.GID
 			} else {
 				return fmt.Errorf("%s: hard link target %s is not a file of the config or the target", what, target)
 			}

@@ -194,9 +194,9 @@ func sortTmpfiles(lines []string) {
 
 // ownerName is a tmpfiles.d owner: the name when the config gave one,
 // else the number.
-func ownerName(name string, id int) string {
+func ownerName(name string, id uint32) string {
 	if name != "" {
 		return name
 	}
-	return strconv.Itoa(id)
+	return strconv.FormatUint(uint64(id), 10)
 }

@@ -135,7 +135,8 @@ type Attrs struct {
 	UID    uint32       `json:"uid"`
 	GID    uint32       `json:"gid"`
 	Size   int64        `json:"size,omitempty"`
-	Digest layer.Digest `json:"digest,omitzero"`
+	// Digest is a regular file's (zero when it was not computed).
+	Digest *layer.Digest `json:"digest,omitempty"`
 	// Target is a symlink's target, or a device's numbers ("8:1").
 	Target string   `json:"target,omitempty"`
 	Xattrs []string `json:"xattrs,omitempty"`
@@ -148,7 +149,7 @@ func attrsOf(n *layer.Node) *Attrs {
 	a := &Attrs{Type: n.Type, Mode: Mode(n.Mode), UID: n.UID, GID: n.GID}
 	switch n.Type {
 	case layer.TypeRegular:
-		a.Size, a.Digest = n.Size, n.Digest
+		a.Size, a.Digest = n.Size, &n.Digest
 	case layer.TypeSymlink:
 		a.Target = n.Linkname
 	case layer.TypeChar, layer.TypeBlock:
@@ -163,7 +164,10 @@ func (a *Attrs) node() *layer.Node {
 	if a == nil {
 		return nil
 	}
-	n := &layer.Node{Metadata: layer.Metadata{Type: a.Type, Mode: uint32(a.Mode), UID: a.UID, GID: a.GID, Size: a.Size, Digest: a.Digest}}
+	n := &layer.Node{Metadata: layer.Metadata{Type: a.Type, Mode: uint32(a.Mode), UID: a.UID, GID: a.GID, Size: a.Size}}
+	if a.Digest != nil {
+		n.Digest = *a.Digest
+	}
 	switch a.Type {
 	case layer.TypeSymlink:
 		n.Linkname = a.Target

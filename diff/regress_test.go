@@ -41,6 +41,26 @@ func TestSummaryCountsHardlinkedBytesOnce(t *testing.T) {
 	}
 }
 
+// TestSummaryOfChangedHardlinks: each side's hardlinked file counts once,
+// whichever names of it changed, and a name that leaves a link keeps its
+// new bytes.
+func TestSummaryOfChangedHardlinks(t *testing.T) {
+	base := treeOf(t, []fixtures.File{fixtures.Dir("usr", 0o755),
+		fixtures.Reg("usr/a", "0123456789", 0o644), fixtures.Hardlink("usr/b", "usr/a", 0o644),
+		fixtures.Reg("usr/c", "cc", 0o644), fixtures.Hardlink("usr/d", "usr/c", 0o644),
+		fixtures.Reg("usr/g", "gggg", 0o644), fixtures.Hardlink("usr/h", "usr/g", 0o644)})
+	derived := treeOf(t, []fixtures.File{fixtures.Dir("usr", 0o755),
+		fixtures.Reg("usr/a", string(make([]byte, 20)), 0o644), fixtures.Reg("usr/b", string(make([]byte, 30)), 0o644),
+		fixtures.Reg("usr/e", "eeeeeeee", 0o644), fixtures.Hardlink("usr/f", "usr/e", 0o644),
+		fixtures.Reg("usr/g", "gggg", 0o755), fixtures.Hardlink("usr/h", "usr/g", 0o755)})
+	s := Summarize(Compare(base, derived, CompareOptions{}))
+	// a and b: 10 bytes become 20 + 30; e and f: 8 added; c and d: 2
+	// removed; g and h: a mode change, no bytes.
+	if s.Total.SizeDelta != 40+8-2 || s.Total.BytesAdded != 8 || s.Total.BytesRemoved != 2 || s.Total.Metadata != 2 {
+		t.Errorf("total = %+v, want a size delta of 46, 8 bytes added and 2 removed", s.Total)
+	}
+}
+
 func TestSELinuxLabelsAreNotCompared(t *testing.T) {
 	f := func(label string) fixtures.File {
 		return fixtures.File{Path: "usr/bin/x", Type: tar.TypeReg, Mode: 0o755, Content: "x", Xattrs: map[string]string{"security.selinux": label}}

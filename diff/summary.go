@@ -47,13 +47,8 @@ func (a *AreaSummary) Changes() int {
 	return a.Added + a.Modified + a.Metadata + a.TypeChange + a.Removed
 }
 
-// add counts a change; dup says its bytes were counted already (another
-// name of the same hardlinked file).
-func (a *AreaSummary) add(c *Change, dup bool) {
-	delta := c.SizeDelta
-	if dup {
-		delta = 0
-	}
+// add counts a change whose content bytes change its area's size by delta.
+func (a *AreaSummary) add(c *Change, delta int64) {
 	switch c.Kind {
 	case Added:
 		a.Added++
@@ -94,15 +89,8 @@ func AreaOf(p string) string {
 	return "other"
 }
 
-func inodeOf(n *layer.Node) uint32 {
-	if n == nil {
-		return 0
-	}
-	return n.Inode
-}
-
-// Summarize counts changes per area. The names of a hardlinked file count
-// its bytes once.
+// Summarize counts changes per area. A hardlinked file's bytes count once
+// on each side, at the first of its names that changed.
 func Summarize(changes []Change) Summary {
 	s := Summary{Total: AreaSummary{Area: "total"}}
 	idx := map[string]int{}
@@ -111,18 +99,27 @@ func Summarize(changes []Change) Summary {
 		idx[a] = i
 	}
 	seen := map[[2]uint32]bool{} // (side, inode) of hardlinks counted
+	counted := func(side uint32, n *layer.Node) int64 {
+		if n == nil {
+			return 0
+		}
+		if n.Inode != 0 {
+			key := [2]uint32{side, n.Inode}
+			if seen[key] {
+				return 0
+			}
+			seen[key] = true
+		}
+		return n.Size
+	}
 	for i := range changes {
 		c := &changes[i]
-		dup := false
-		for side, n := range []*layer.Node{c.Old, c.New} {
-			if ino := inodeOf(n); ino != 0 {
-				key := [2]uint32{uint32(side), ino}
-				dup = dup || seen[key]
-				seen[key] = true
-			}
+		delta := c.SizeDelta // a change found from package records has no nodes
+		if c.Old != nil || c.New != nil {
+			delta = counted(1, c.New) - counted(0, c.Old)
 		}
-		s.Areas[idx[AreaOf(c.Path)]].add(c, dup)
-		s.Total.add(c, dup)
+		s.Areas[idx[AreaOf(c.Path)]].add(c, delta)
+		s.Total.add(c, delta)
 	}
 	return s
 }

@@ -43,6 +43,10 @@ func OpenCache(dir string) (*Cache, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Indexes of older formats are never read again.
+	for v := 1; v < indexFormat; v++ {
+		os.RemoveAll(filepath.Join(dir, fmt.Sprintf("index-v%d", v)))
+	}
 	return &Cache{dir: idx, store: store}, nil
 }
 
@@ -62,10 +66,7 @@ type cacheHeader struct {
 	Kept []Digest
 }
 
-const (
-	cacheBatch       = 4096
-	maxCachedEntries = 1 << 25
-)
+const cacheBatch = 4096
 
 func (c *Cache) path(diffID v1.Hash) string {
 	return filepath.Join(c.dir, diffID.Algorithm+"-"+diffID.Hex)
@@ -82,10 +83,17 @@ func (c *Cache) Get(diffID v1.Hash) *Index {
 		return nil
 	}
 	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil
+	}
 	dec := gob.NewDecoder(bufio.NewReaderSize(f, 1<<20))
 	var h cacheHeader
-	// Every tar entry takes at least one 512-byte block.
-	if err := dec.Decode(&h); err != nil || h.DiffID != diffID.String() || h.Entries < 0 || int64(h.Entries) > h.Size/512 || h.Entries > maxCachedEntries {
+	// Every tar entry takes at least one 512-byte block, and at least a
+	// byte of the file: a damaged header cannot make oslayer allocate more
+	// than the file could hold.
+	if err := dec.Decode(&h); err != nil || h.DiffID != diffID.String() || h.Entries < 0 ||
+		int64(h.Entries) > h.Size/512 || int64(h.Entries) > st.Size() {
 		return nil
 	}
 	for _, d := range h.Kept {
@@ -93,8 +101,7 @@ func (c *Cache) Get(diffID v1.Hash) *Index {
 			return nil
 		}
 	}
-	// The count sizes the slice once the first batch is read.
-	idx := &Index{Size: h.Size, Entries: make([]Entry, 0, min(h.Entries, cacheBatch))}
+	idx := &Index{Size: h.Size, Entries: make([]Entry, 0, h.Entries)}
 	for len(idx.Entries) < h.Entries {
 		var batch []Entry
 		if err := dec.Decode(&batch); err != nil || len(batch) == 0 || len(idx.Entries)+len(batch) > h.Entries {
@@ -104,9 +111,6 @@ func (c *Cache) Get(diffID v1.Hash) *Index {
 			if !isClean(batch[i].Path) {
 				return nil
 			}
-		}
-		if len(idx.Entries) == 0 && len(batch) < h.Entries {
-			idx.Entries = make([]Entry, 0, h.Entries)
 		}
 		idx.Entries = append(idx.Entries, batch...)
 	}

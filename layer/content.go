@@ -2,6 +2,7 @@ package layer
 
 import (
 	"archive/tar"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"hash"
 	"io"
 	"runtime"
+	"slices"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -34,52 +36,94 @@ const (
 	ContentSpool
 )
 
-// openLayerEntry streams the content of a regular file node of a tree the
-// loader built from img by reading its layer again, from the start up to
-// the file. The reader checks the content against the node's digest (when
-// known) at its end.
-func (l *Loader) openLayerEntry(ctx context.Context, img *Image, n *Node) (io.ReadCloser, error) {
-	i := int(n.DataLayer)
-	if i < 0 || i >= len(img.Layers) || (n.Offset < 0 && n.Header < 0) {
-		return nil, fmt.Errorf("/%s: its bytes cannot be found in a layer", n.Path())
+// layerReader reads one layer of an image again, from its start, handing
+// out the content of nodes in the order of their offsets.
+type layerReader struct {
+	img *Image
+	i   int
+	rc  io.ReadCloser
+	zr  io.ReadCloser
+	cr  countingReader
+}
+
+func (l *Loader) rereadLayer(ctx context.Context, img *Image, i int) (*layerReader, error) {
+	if l.Progress != nil {
+		l.Progress(img, i, false)
 	}
-	fail := func(err error) error {
-		return layerError(img, i, fmt.Errorf("reading /%s: %w", n.Path(), err))
+	r := &layerReader{img: img, i: i}
+	var err error
+	if r.rc, err = img.Layers[i].layer.Compressed(); err != nil {
+		return nil, layerError(img, i, err)
 	}
-	rc, err := img.Layers[i].layer.Compressed()
-	if err != nil {
-		return nil, fail(err)
+	if r.zr, err = decompress(ctxReader{ctx, r.rc}); err != nil {
+		r.rc.Close()
+		return nil, layerError(img, i, err)
 	}
-	zr, err := decompress(ctxReader{ctx, rc})
-	if err != nil {
-		rc.Close()
-		return nil, fail(err)
-	}
-	closeAll := func() error { zr.Close(); return rc.Close() }
-	var content io.Reader
+	r.cr.r = r.zr
+	return r, nil
+}
+
+func (r *layerReader) Close() error {
+	r.zr.Close()
+	return r.rc.Close()
+}
+
+// start is where a node's entry is read from: its content, or for a sparse
+// file its header (a tar reader expands it again).
+func start(n *Node) int64 {
 	if n.Offset >= 0 {
-		if _, err := io.CopyN(io.Discard, zr, n.Offset); err != nil {
-			closeAll()
-			return nil, fail(err)
-		}
-		content = io.LimitReader(zr, n.Size)
-	} else {
-		// A sparse file: its entry is read again by a tar reader.
-		if _, err := io.CopyN(io.Discard, zr, n.Header); err != nil {
-			closeAll()
-			return nil, fail(err)
-		}
-		tr := tar.NewReader(zr)
+		return n.Offset
+	}
+	return n.Header
+}
+
+// content skips to n, which must not start before what was read already,
+// and returns a reader of its content that checks the node's size and
+// digest (when known) at its end.
+func (r *layerReader) content(n *Node) (*verifiedReader, error) {
+	fail := func(err error) error {
+		return layerError(r.img, r.i, fmt.Errorf("reading /%s: %w", n.Path(), err))
+	}
+	at := start(n)
+	if at < 0 || at < r.cr.n {
+		return nil, fail(errors.New("its bytes cannot be found in the layer"))
+	}
+	if _, err := io.CopyN(io.Discard, &r.cr, at-r.cr.n); err != nil {
+		return nil, fail(err)
+	}
+	var content io.Reader = io.LimitReader(&r.cr, n.Size)
+	if n.Offset < 0 {
+		tr := tar.NewReader(&r.cr)
 		if _, err := tr.Next(); err != nil {
-			closeAll()
 			return nil, fail(err)
 		}
 		content = io.LimitReader(tr, n.Size)
 	}
-	v := &verifiedReader{r: content, n: n, left: n.Size, fail: fail, close: closeAll}
+	v := &verifiedReader{r: content, n: n, left: n.Size, fail: fail}
 	if !n.Digest.IsZero() {
 		v.h = sha256.New()
 	}
+	return v, nil
+}
+
+// openLayerEntry streams the content of a regular file node of a tree the
+// loader built from img by reading its layer again, from the start up to
+// the file.
+func (l *Loader) openLayerEntry(ctx context.Context, img *Image, n *Node) (io.ReadCloser, error) {
+	i := int(n.DataLayer)
+	if i < 0 || i >= len(img.Layers) {
+		return nil, fmt.Errorf("/%s: its bytes cannot be found in a layer", n.Path())
+	}
+	r, err := l.rereadLayer(ctx, img, i)
+	if err != nil {
+		return nil, err
+	}
+	v, err := r.content(n)
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
+	v.close = r.Close
 	return v, nil
 }
 
@@ -120,19 +164,20 @@ func (v *verifiedReader) Close() error { return v.close() }
 // a kept path that is a hardlink whose target was captured under another
 // name (an ostree object too big to hold, a link that did not follow its
 // object, a merged-/usr symlink in a layer's path) is read again from its
-// layer now. The result is the same whatever the cache held before.
+// layer now, each such layer once, in order. The result is the same
+// whatever the cache held before.
 func (l *Loader) keepContent(ctx context.Context, img *Image, t *Tree) error {
-	var need []*Node
+	byLayer := map[int][]*Node{}
 	seen := map[Digest]bool{}
 	for _, n := range keptNodes(t) {
 		if n.Type != TypeRegular || seen[n.Digest] || l.store.Has(n.Digest) {
 			continue
 		}
+		if n.DataLayer < 0 || int(n.DataLayer) >= len(img.Layers) {
+			return fmt.Errorf("/%s: its bytes cannot be found in a layer", n.Path())
+		}
 		seen[n.Digest] = true
-		need = append(need, n)
-	}
-	if len(need) == 0 {
-		return nil
+		byLayer[int(n.DataLayer)] = append(byLayer[int(n.DataLayer)], n)
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	jobs := l.Jobs
@@ -140,14 +185,24 @@ func (l *Loader) keepContent(ctx context.Context, img *Image, t *Tree) error {
 		jobs = runtime.GOMAXPROCS(0)
 	}
 	g.SetLimit(jobs)
-	for _, n := range need {
+	for i, nodes := range byLayer {
 		g.Go(func() error {
-			rc, err := l.openLayerEntry(gctx, img, n)
+			slices.SortFunc(nodes, func(a, b *Node) int { return cmp.Compare(start(a), start(b)) })
+			r, err := l.rereadLayer(gctx, img, i)
 			if err != nil {
 				return err
 			}
-			defer rc.Close()
-			return l.store.putReader(n.Digest, rc)
+			defer r.Close()
+			for _, n := range nodes {
+				v, err := r.content(n)
+				if err != nil {
+					return err
+				}
+				if err := l.store.putReader(n.Digest, v); err != nil {
+					return fmt.Errorf("keeping /%s: %w", n.Path(), err)
+				}
+			}
+			return nil
 		})
 	}
 	return g.Wait()

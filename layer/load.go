@@ -47,6 +47,9 @@ type memoEntry struct {
 	done chan struct{}
 	idx  weak.Pointer[Index]
 	err  error
+	// cancelled says err is the reader's cancelled context, not the
+	// layer's fault: others read the layer again.
+	cancelled bool
 }
 
 // NewLoader returns a Loader using cache, or, when cache is nil, a private
@@ -103,13 +106,13 @@ func (l *Loader) Index(ctx context.Context, img *Image, i int) (*Index, error) {
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
-		if m.err != nil {
+		if m.err != nil && !m.cancelled {
 			return nil, m.err
 		}
 		if idx := m.idx.Value(); idx != nil {
 			return idx, nil
 		}
-		// Collected: read it again, once.
+		// Collected, or its reader was cancelled: read it again.
 		l.mu.Lock()
 		if l.memo[info.DiffID] == m {
 			delete(l.memo, info.DiffID)
@@ -122,12 +125,7 @@ func (l *Loader) Index(ctx context.Context, img *Image, i int) (*Index, error) {
 func (l *Loader) loadMemo(ctx context.Context, img *Image, i int, m *memoEntry) (*Index, error) {
 	idx, err := l.load(ctx, img, i)
 	m.idx, m.err = weak.Make(idx), err
-	if err != nil && ctx.Err() != nil {
-		// Cancelled: not the layer's fault. Later callers read it afresh.
-		l.mu.Lock()
-		delete(l.memo, img.Layers[i].DiffID)
-		l.mu.Unlock()
-	}
+	m.cancelled = err != nil && ctx.Err() != nil
 	close(m.done)
 	return idx, err
 }
@@ -199,6 +197,10 @@ func (l *Loader) read(ctx context.Context, info LayerInfo, spool io.Writer, dige
 	ra.Close()
 	if _, cerr := io.Copy(blobHash, ctxReader{ctx, rc}); cerr != nil && err == nil {
 		err = fmt.Errorf("reading blob: %w", cerr)
+	}
+	if cerr := ctx.Err(); cerr != nil {
+		// Stopped, not damaged: the digests cover only what was read.
+		return nil, cerr
 	}
 	if derr := checkDigest("blob digest", info.Digest, blobHash); derr != nil {
 		if err != nil {

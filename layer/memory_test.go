@@ -30,9 +30,10 @@ func liveHeap() uint64 {
 	return ms.HeapAlloc
 }
 
-// TestTreeMemoryPerEntry pins what a merged tree costs once built: at
-// most 600 bytes a path (issue 11; about 185 today), its layer index not
-// counted (the tree keeps nothing of it: names are copied).
+// TestTreeMemoryPerEntry pins what a merged tree costs once built, its
+// layer index not counted (the tree keeps nothing of it: names are
+// copied): about 185 bytes a path, against 245 with a map per directory
+// and 192-byte nodes. Issue 11 asked for at most 600.
 func TestTreeMemoryPerEntry(t *testing.T) {
 	const n = 200_000
 	idx, err := IndexTar(context.Background(), bytes.NewReader(manyEmptyFiles(t, n)), nil, nil)
@@ -49,8 +50,8 @@ func TestTreeMemoryPerEntry(t *testing.T) {
 	runtime.KeepAlive(idx)
 	runtime.KeepAlive(tree)
 	t.Logf("%.0f bytes per entry", perEntry)
-	if perEntry > 600 {
-		t.Errorf("the tree takes %.0f bytes per entry, want at most 600", perEntry)
+	if perEntry > 220 {
+		t.Errorf("the tree takes %.0f bytes per entry, want at most 220", perEntry)
 	}
 }
 

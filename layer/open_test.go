@@ -1,7 +1,9 @@
 package layer
 
 import (
+	"bytes"
 	"context"
+	"encoding/gob"
 	"io"
 	"log"
 	"net/http"
@@ -9,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -256,8 +259,27 @@ func TestLoaderCachesIndexesByDiffID(t *testing.T) {
 	if reads, _ := run("derived"); len(reads) != 0 {
 		t.Errorf("warm run read layers %v, want none", reads)
 	}
-	// A damaged cache entry is a miss, not an error.
+	// A cache entry whose header claims more entries than its file could
+	// hold is a miss, without allocating what it claims.
 	entries, _ := filepath.Glob(filepath.Join(cache.dir, "sha256-*"))
+	for _, e := range entries {
+		id := v1.Hash{Algorithm: "sha256", Hex: strings.TrimPrefix(filepath.Base(e), "sha256-")}
+		var buf bytes.Buffer
+		enc := gob.NewEncoder(&buf)
+		enc.Encode(cacheHeader{DiffID: id.String(), Size: 1 << 40, Entries: 1 << 25})
+		enc.Encode([]Entry{{Path: "x"}})
+		os.WriteFile(e, buf.Bytes(), 0o644)
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		if cache.Get(id) != nil {
+			t.Errorf("a header claiming 2^25 entries in %d bytes was accepted", buf.Len())
+		}
+		runtime.ReadMemStats(&after)
+		if grew := after.TotalAlloc - before.TotalAlloc; grew > 16<<20 {
+			t.Errorf("reading a %d-byte cache entry allocated %d bytes", buf.Len(), grew)
+		}
+	}
+	// A damaged cache entry is a miss, not an error.
 	for _, e := range entries {
 		os.WriteFile(e, []byte("garbage"), 0o644)
 	}

@@ -3,6 +3,7 @@ package layer
 import (
 	"bytes"
 	"strings"
+	"sync"
 )
 
 // An ostree-encapsulated image (every Fedora CoreOS and bootc base, and
@@ -65,8 +66,10 @@ func (t *Tree) checkout() {
 }
 
 // maxObjectCapture bounds the bytes of one object held in memory while its
-// hardlinks are read (see lastObject).
-const maxObjectCapture = MaxContent
+// hardlinks are read (see lastObject): every object up to it is copied, in
+// case a kept path links to it. The kept files are small but for package
+// databases; a bigger rpmdb.sqlite is read again from its layer, once.
+const maxObjectCapture = 4 << 20
 
 // lastObject is the content object just read from an encapsulated layer.
 // Its checkout paths follow it as hardlinks; when one of them is a kept
@@ -77,8 +80,20 @@ const maxObjectCapture = MaxContent
 type lastObject struct {
 	path   string
 	digest Digest
-	data   bytes.Buffer
+	data   *bytes.Buffer // from objectBufs, when an object was copied
 	stored bool
+}
+
+// objectBufs keep the copies' buffers from layer to layer: each grows to
+// the biggest object copied, at most maxObjectCapture, once.
+var objectBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// release gives the buffer back for the next layer.
+func (o *lastObject) release() {
+	if o.data != nil {
+		objectBufs.Put(o.data)
+		o.data = nil
+	}
 }
 
 // wanted reports whether the entry about to be read should be copied into
@@ -86,6 +101,9 @@ type lastObject struct {
 func (o *lastObject) wanted(e *Entry, capture Capture, store *Store, digest bool) bool {
 	if !digest || capture == nil || store == nil || e.Size > maxObjectCapture || !isOstreeObject(e.Path) {
 		return false
+	}
+	if o.data == nil {
+		o.data = objectBufs.Get().(*bytes.Buffer)
 	}
 	o.data.Reset()
 	return true

@@ -57,6 +57,7 @@ func indexTar(ctx context.Context, r io.Reader, capture Capture, store *Store, d
 	defer copyBufs.Put(bufp)
 	idx := &Index{}
 	var obj lastObject
+	defer obj.release()
 	var sparse int64
 	// Entries start on 512-byte blocks, once the content before them is
 	// read: headerKnown turns false after content that could not be
@@ -95,7 +96,7 @@ func indexTar(ctx context.Context, r io.Reader, capture Capture, store *Store, d
 		case e.Type == TypeRegular && e.Hardlink == "" && e.Whiteout == NoWhiteout:
 			var w io.Writer
 			if obj.wanted(&e, capture, store, digest) {
-				w = &obj.data
+				w = obj.data
 			}
 			if err := hashContent(ctx, &e, tr, *bufp, capture, store, digest, w); err != nil {
 				return nil, fmt.Errorf("entry %q: %w", hdr.Name, err)

@@ -19,6 +19,7 @@ import (
 	"github.com/oslayer/oslayer/fixtures"
 	"github.com/oslayer/oslayer/layer"
 	"github.com/oslayer/oslayer/layer/chunk"
+	"github.com/oslayer/oslayer/layer/pkgdb"
 )
 
 // run chunks img and returns the result, removed at the end of the test.
@@ -411,5 +412,33 @@ func TestChunkKernelPackageNamedKernel(t *testing.T) {
 	again := run(t, img, chunk.Options{Prior: chunk.PriorFromManifest(m), Write: chunk.WriteOptions{Compression: layer.Gzip}})
 	if p, g := layerOf(again, chunk.KindPackage, "kernel"), layerOf(again, chunk.KindKernel, "kernel"); p != pkg || g != gen {
 		t.Errorf("with the first build as prior: package in layer %d, kernel in %d; want %d, %d", p, g, pkg, gen)
+	}
+}
+
+// TestEncapsulatedIdenticalFilesFollowTheirPackages: ostree stores files
+// of the same content and metadata as one object, so in an encapsulated
+// image two packages' identical files are hardlinks; each still goes to its
+// own package's component, as in the plain form of the image.
+func TestEncapsulatedIdenticalFilesFollowTheirPackages(t *testing.T) {
+	img := fixtures.OstreeImage(t, []fixtures.File{
+		fixtures.Dir("usr/share/doc/a", 0o755), fixtures.Dir("usr/share/doc/b", 0o755),
+		fixtures.Reg("usr/share/doc/a/copyright", "GPL\n", 0o644),
+		fixtures.Reg("usr/share/doc/b/copyright", "GPL\n", 0o644),
+		fixtures.Dir("sysroot", 0o755),
+	}, fixtures.OstreeOptions{})
+	tr := tree(t, img)
+	if !tr.Encapsulated || tr.Lookup("usr/share/doc/a/copyright").Inode == 0 {
+		t.Fatal("the fixture's identical files are not one ostree object")
+	}
+	dbs := []*pkgdb.DB{{Kind: pkgdb.KindDpkg, Packages: []pkgdb.Package{
+		{Name: "a", Source: "a", Files: []pkgdb.File{{Path: "/usr/share/doc/a/copyright"}}},
+		{Name: "b", Source: "b", Files: []pkgdb.File{{Path: "/usr/share/doc/b/copyright"}}},
+	}}}
+	for _, c := range chunk.Components(tr, dbs) {
+		for _, p := range c.Paths {
+			if strings.HasSuffix(p, "/copyright") && !strings.HasPrefix(p, "usr/share/doc/"+c.Name+"/") {
+				t.Errorf("%s is in component %s", p, c.Name)
+			}
+		}
 	}
 }

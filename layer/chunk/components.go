@@ -127,15 +127,36 @@ func Components(tree *layer.Tree, dbs []*pkgdb.DB) []*Component {
 	byKey := map[componentKey]*Component{}
 	get := func(name string, kind Kind) *Component {
 		k := componentKey{kind, name}
+		if kind == KindXattr {
+			// A user.component of a package's name joins that package's
+			// component, as the user asked.
+			k.kind = KindPackage
+		}
 		c := byKey[k]
 		if c == nil {
 			c = &Component{Name: name, Kind: kind}
 			byKey[k] = c
 		}
+		if kind == KindPackage {
+			c.Kind = kind
+		}
 		return c
 	}
 	dirComponent := map[*layer.Node]string{} // user.component of a directory, inherited
 	inodes := map[uint32]*Component{}        // hardlink groups follow their first path
+	type inodeIn struct {
+		c     *Component
+		inode uint32
+	}
+	counted := map[inodeIn]bool{}     // a hardlinked file's bytes count once per component
+	groupOwner := map[uint32]string{} // encapsulated: a package owning some name of a file
+	if tree.Encapsulated {
+		for p, n := range tree.Walk() {
+			if o := owners[p]; n.Inode != 0 && o != "" && groupOwner[n.Inode] == "" {
+				groupOwner[n.Inode] = o
+			}
+		}
+	}
 	for p, n := range tree.Walk() {
 		if p == "" || skipped(p) {
 			continue
@@ -160,19 +181,27 @@ func Components(tree *layer.Tree, dbs []*pkgdb.DB) []*Component {
 				continue
 			}
 			c = get("unclaimed", KindUnclaimed)
-		case n.Inode != 0 && inodes[n.Inode] != nil:
+		case n.Inode != 0 && tree.Encapsulated && owners[p] == "" && groupOwner[n.Inode] != "":
+			// In an encapsulated image identical files share one ostree
+			// object whichever packages ship them: each name a package
+			// owns goes with its package, as in the plain form of the
+			// image, and the others with a package owning the file.
+			c = get(groupOwner[n.Inode], KindPackage)
+		case n.Inode != 0 && inodes[n.Inode] != nil && !(tree.Encapsulated && owners[p] != ""):
 			c = inodes[n.Inode]
 		case xattr != "":
 			c = get(xattr, KindXattr)
 		default:
 			c = get(claim(p, n))
 		}
-		switch {
-		case n.Inode == 0:
+		if n.Inode == 0 || !counted[inodeIn{c, n.Inode}] {
 			c.Size += n.Size
-		case inodes[n.Inode] == nil:
-			c.Size += n.Size
-			inodes[n.Inode] = c
+		}
+		if n.Inode != 0 {
+			counted[inodeIn{c, n.Inode}] = true
+			if inodes[n.Inode] == nil {
+				inodes[n.Inode] = c
+			}
 		}
 		c.Paths = append(c.Paths, p)
 	}

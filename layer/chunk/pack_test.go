@@ -248,6 +248,7 @@ func TestPriorMatchesBinaryPackages(t *testing.T) {
 		{Annotations: map[string]string{ComponentsAnnotation: "kernel-core,kernel-modules"}},
 		{Annotations: map[string]string{ChunkahAnnotation: "bash"}},
 		{Annotations: map[string]string{ComponentsAnnotation: "a%2Cb,pkgdb"}},
+		{Annotations: map[string]string{ComponentsAnnotation: ":unclaimed"}},
 	}}
 	p := PriorFromManifest(m)
 	for _, tc := range []struct {
@@ -266,6 +267,25 @@ func TestPriorMatchesBinaryPackages(t *testing.T) {
 	// package database component (":pkgdb").
 	if i, ok := p.find(&Component{Name: "pkgdb", Kind: KindPkgDB}); ok {
 		t.Errorf("the pkgdb component matched prior layer %d, named by a package pkgdb", i)
+	}
+	// A prior build by oslayer before labels had kinds names its kernel,
+	// pkgdb and unclaimed components bare.
+	legacy := PriorFromManifest(&v1.Manifest{Layers: []v1.Descriptor{
+		{Annotations: map[string]string{ComponentsAnnotation: "bash"}},
+		{Annotations: map[string]string{ComponentsAnnotation: "kernel"}},
+		{Annotations: map[string]string{ComponentsAnnotation: "pkgdb,unclaimed"}},
+	}})
+	for _, tc := range []struct {
+		c    *Component
+		want int
+	}{
+		{&Component{Name: "kernel", Kind: KindKernel}, 1},
+		{&Component{Name: "pkgdb", Kind: KindPkgDB}, 2},
+		{&Component{Name: "unclaimed", Kind: KindUnclaimed}, 2},
+	} {
+		if i, ok := legacy.find(tc.c); !ok || i != tc.want {
+			t.Errorf("legacy prior: %s: layer %d, %v; want %d", tc.c.Label(), i, ok, tc.want)
+		}
 	}
 	if PriorFromManifest(&v1.Manifest{Layers: []v1.Descriptor{{}}}) != nil {
 		t.Error("an unchunked image gave a prior placement")

@@ -22,6 +22,9 @@ const (
 
 // Prior is the component placement of a previous build.
 type Prior struct {
+	// legacy is set for a prior build by oslayer before labels had kinds:
+	// its kernel, pkgdb and unclaimed components are named bare.
+	legacy bool
 	// Layers holds, per layer of the prior image, the component labels
 	// (see Component.Label).
 	Layers [][]string
@@ -54,6 +57,12 @@ func PriorFromManifest(m *v1.Manifest) *Prior {
 	if len(p.where) == 0 {
 		return nil
 	}
+	p.legacy = true
+	for n := range p.where {
+		if strings.HasPrefix(n, ":") {
+			p.legacy = false
+		}
+	}
 	return p
 }
 
@@ -68,7 +77,8 @@ func (p *Prior) find(c *Component) (int, bool) {
 		return i, true
 	}
 	if c.Kind != KindPackage {
-		return 0, false
+		i, ok := p.where[c.Name]
+		return i, ok && p.legacy && c.Kind != KindXattr && c.Kind != KindBig
 	}
 	for _, b := range c.Packages {
 		if i, ok := p.where[b]; ok {
