@@ -31,7 +31,7 @@ func newReadAhead(r io.Reader) *readAhead {
 		done: make(chan struct{}),
 	}
 	for range readAheadDepth + 1 {
-		ra.free <- make([]byte, readAheadChunk)
+		ra.free <- *readAheadBufs.Get().(*[]byte)
 	}
 	ra.wg.Add(1)
 	go ra.fill(r)
@@ -80,9 +80,36 @@ func (ra *readAhead) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// Close stops the producer and waits for it; it may be called again.
+// readAheadBufs keep the buffers from layer to layer: an image of 64
+// layers would otherwise allocate (and clear) 5 MiB for each.
+var readAheadBufs = sync.Pool{New: func() any { b := make([]byte, readAheadChunk); return &b }}
+
+// Close stops the producer and waits for it, then gives the buffers back
+// for the next layer; it may be called again. Nothing may be read after.
 func (ra *readAhead) Close() error {
-	ra.once.Do(func() { close(ra.done) })
+	ra.once.Do(func() {
+		close(ra.done)
+		ra.wg.Wait()
+		put := func(b []byte) {
+			b = b[:cap(b)]
+			readAheadBufs.Put(&b)
+		}
+		if ra.owned != nil {
+			put(ra.owned)
+			ra.owned, ra.cur = nil, nil
+		}
+		for b := range ra.full { // closed by the producer
+			put(b)
+		}
+		for {
+			select {
+			case b := <-ra.free:
+				put(b)
+			default:
+				return
+			}
+		}
+	})
 	ra.wg.Wait()
 	return nil
 }

@@ -33,7 +33,10 @@ const (
 	whiteoutOpaque = ".wh..wh..opq"
 )
 
-var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+var (
+	copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+	hashers  = sync.Pool{New: func() any { return sha256.New() }}
+)
 
 // maxSparseSize bounds what the sparse entries of one layer may expand to
 // in all: holes cost no input but must be hashed, so hostile headers could
@@ -142,7 +145,9 @@ func hashContent(ctx context.Context, e *Entry, r io.Reader, buf []byte, capture
 	var h hash.Hash
 	var pending *pendingBlob
 	if digest {
-		h = sha256.New()
+		h = hashers.Get().(hash.Hash)
+		defer hashers.Put(h)
+		h.Reset()
 		w = h
 		if capture != nil && store != nil && capture(e.Path) {
 			var err error
