@@ -130,11 +130,11 @@ func (m *Mode) UnmarshalText(b []byte) error {
 
 // Attrs is what the JSON output says about one side of a change.
 type Attrs struct {
-	Type   layer.Type   `json:"type"`
-	Mode   Mode         `json:"mode"`
-	UID    uint32       `json:"uid"`
-	GID    uint32       `json:"gid"`
-	Size   int64        `json:"size,omitempty"`
+	Type layer.Type `json:"type"`
+	Mode Mode       `json:"mode"`
+	UID  uint32     `json:"uid"`
+	GID  uint32     `json:"gid"`
+	Size int64      `json:"size,omitempty"`
 	// Digest is a regular file's (zero when it was not computed).
 	Digest *layer.Digest `json:"digest,omitempty"`
 	// Target is a symlink's target, or a device's numbers ("8:1").
