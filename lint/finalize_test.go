@@ -3,6 +3,7 @@ package lint
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -165,6 +166,12 @@ func TestFinalizeFixVar(t *testing.T) {
 	mkfile(t, filepath.Join(root, "var/opt/thing"), "t")
 	os.Symlink("../run/app", filepath.Join(root, "var/lib/app-run"))
 	mkfile(t, filepath.Join(root, "var/cache/x"), "c")
+	// Package databases stay where they are: moved to the factory they
+	// would describe the first image forever.
+	status := "Package: tool\nStatus: install ok installed\nVersion: 1.0\nArchitecture: amd64\n\n"
+	mkfile(t, filepath.Join(root, "var/lib/dpkg/status"), status)
+	mkfile(t, filepath.Join(root, "var/lib/dpkg/info/tool.list"), "/usr/bin/tool\n")
+	mkfile(t, filepath.Join(root, "var/lib/apt/extended_states"), "")
 
 	rep, err := Finalize(ctx, FinalizeOptions{Root: root, FixVar: true})
 	if err != nil {
@@ -185,6 +192,11 @@ func TestFinalizeFixVar(t *testing.T) {
 	if exists(filepath.Join(root, "var/lib/app")) || exists(filepath.Join(root, "var/opt")) || !exists(filepath.Join(root, "var/lib")) {
 		t.Error("/var not moved as expected")
 	}
+	for _, p := range []string{"var/lib/dpkg/status", "var/lib/dpkg/info/tool.list", "var/lib/apt/extended_states"} {
+		if !exists(filepath.Join(root, p)) || exists(filepath.Join(root, "usr/share/factory", p)) {
+			t.Errorf("--fix-var moved /%s", p)
+		}
+	}
 	conf, _ := os.ReadFile(filepath.Join(root, "usr/lib/tmpfiles.d/oslayer-var.conf"))
 	for _, l := range want {
 		if !strings.Contains(string(conf), l+"\n") {
@@ -200,10 +212,15 @@ func TestFinalizeFixVar(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	pkgdbWarned := false
 	for _, f := range res.Findings {
-		if f.Rule == "var-tmpfiles" {
+		if f.Rule == "var-tmpfiles" && !strings.HasPrefix(f.Path, "/var/lib/dpkg") && !strings.HasPrefix(f.Path, "/var/lib/apt") {
 			t.Errorf("after --fix-var: %+v", f)
 		}
+		pkgdbWarned = pkgdbWarned || f.Rule == "var-pkgdb" && f.Path == "/var/lib/dpkg/status"
+	}
+	if !pkgdbWarned {
+		t.Error("no var-pkgdb warning for the dpkg database in /var")
 	}
 	// A second run changes nothing and keeps the file as it is.
 	rep, err = Finalize(ctx, FinalizeOptions{Root: root, FixVar: true})
@@ -212,14 +229,136 @@ func TestFinalizeFixVar(t *testing.T) {
 	}
 }
 
-func TestFinalizeRefusesABootedHost(t *testing.T) {
-	saved := containerMarkers
-	containerMarkers = []string{filepath.Join(t.TempDir(), "no-marker")}
-	defer func() { containerMarkers = saved }()
-	t.Setenv("container", "")
-	_, err := Finalize(context.Background(), FinalizeOptions{Root: "/"})
-	if err == nil || !strings.Contains(err.Error(), "refusing to finalize / outside a container build") {
-		t.Fatalf("err = %v", err)
+// TestFinalizeDryRun reports what a real run then does, and changes
+// nothing itself.
+func TestFinalizeDryRun(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	mkfile(t, filepath.Join(root, "tmp/a/b"), "0123")
+	mkfile(t, filepath.Join(root, "var/cache/apt/pkgcache.bin"), "cache")
+	mkfile(t, filepath.Join(root, "var/lib/app/state"), "state")
+	walDB(t, filepath.Join(root, "usr/lib/sysimage/rpm/rpmdb.sqlite"))
+	before := treeLines(t, root)
+	dry, err := Finalize(ctx, FinalizeOptions{Root: root, DryRun: true, FixVar: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after := treeLines(t, root); !slices.Equal(before, after) {
+		t.Fatalf("--dry-run changed the root (-before +after):\n-%s\n+%s", strings.Join(before, "\n-"), strings.Join(after, "\n+"))
+	}
+	var out strings.Builder
+	WriteFinalizeReport(&out, dry)
+	for _, want := range []string{"--dry-run", "/tmp: would remove 1 files and 1 directories, 4 bytes", "would merge", "C /var/lib - - - - /usr/share/factory/var/lib", "lines would go to"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("dry-run report lacks %q:\n%s", want, out.String())
+		}
+	}
+	real, err := Finalize(ctx, FinalizeOptions{Root: root, FixVar: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dry.DryRun = false
+	if d, r := fmt.Sprintf("%+v", dry), fmt.Sprintf("%+v", real); d != r {
+		t.Errorf("the dry run said\n%s\nthe real run did\n%s", d, r)
+	}
+}
+
+// treeLines lists every path below root with its size.
+func treeLines(t *testing.T, root string) []string {
+	t.Helper()
+	var out []string
+	filepath.Walk(root, func(p string, fi os.FileInfo, err error) error {
+		if err == nil {
+			out = append(out, fmt.Sprintf("%s %d %v", strings.TrimPrefix(p, root), fi.Size(), fi.Mode()))
+		}
+		return nil
+	})
+	return out
+}
+
+// TestFinalizeGoesOnPastAFailure: an immutable file in /tmp is reported,
+// its directory stays, and everything else is still removed.
+func TestFinalizeGoesOnPastAFailure(t *testing.T) {
+	fixtures.RequireRoot(t)
+	fixtures.RequireTools(t, "chattr")
+	root := t.TempDir()
+	mkfile(t, filepath.Join(root, "tmp/a"), "a")
+	stuck := filepath.Join(root, "tmp/m/stuck")
+	mkfile(t, stuck, "s")
+	mkfile(t, filepath.Join(root, "tmp/z"), "zz")
+	mkfile(t, filepath.Join(root, "var/tmp/x"), "x")
+	fixtures.Run(t, "", "chattr", "+i", stuck)
+	t.Cleanup(func() { fixtures.Run(t, "", "chattr", "-i", stuck) })
+	rep, err := Finalize(context.Background(), FinalizeOptions{Root: root})
+	if err == nil || !strings.Contains(err.Error(), "could not remove 1 path(s): "+stuck+" (operation not permitted)") {
+		t.Fatalf("err = %v, want one naming %s", err, stuck)
+	}
+	for p, want := range map[string]bool{"tmp/a": false, "tmp/z": false, "var/tmp/x": false, "tmp/m/stuck": true, "tmp/m": true} {
+		if exists(filepath.Join(root, p)) != want {
+			t.Errorf("/%s exists: %v, want %v", p, !want, want)
+		}
+	}
+	if tmp := rep.Removed[0]; tmp.Files != 2 || tmp.Dirs != 0 || tmp.Bytes != 3 || len(tmp.Failed) != 1 {
+		t.Errorf("/tmp report %+v: want 2 files (3 bytes) removed and 1 failure", tmp)
+	}
+	if vt := rep.Removed[1]; vt.Dir != "/var/tmp" || vt.Files != 1 {
+		t.Errorf("/var/tmp report %+v", vt)
+	}
+}
+
+// TestBuildRootChecks runs finalize's checks of "/" on stand-in roots:
+// what an image build looks like, and what a booted machine, a toolbox,
+// a CI job container or a devcontainer look like. The real "/" is never
+// handed to Finalize by a test.
+func TestBuildRootChecks(t *testing.T) {
+	const kernel = "usr/lib/modules/6.8.0/vmlinuz"
+	buildah := `engine="buildah-1.28.2"` + "\n"
+	podman := `engine="podman-4.3.1"` + "\n"
+	tests := []struct {
+		name      string
+		files     map[string]string // path → content; a trailing / makes a directory
+		container string
+		want      string // in the error; "" passes
+	}{
+		{"buildah or podman build", map[string]string{"run/.containerenv": buildah, kernel: "k"}, "", ""},
+		{"chroot isolation on a systemd host", map[string]string{"run/.containerenv": buildah, kernel: "k", "proc/1/comm": "systemd\n"}, "", ""},
+		{"a RUN step whose PID 1 is its shell", map[string]string{".dockerenv": "", "usr/lib/bootc/": "", "proc/1/comm": "sh\n"}, "", ""},
+		{"$container and an ostree root", map[string]string{"sysroot/": "", "ostree": "->sysroot/ostree"}, "oci", ""},
+		{"no container marker", map[string]string{kernel: "k"}, "", "no container marker"},
+		{"a booted ostree system", map[string]string{"run/.containerenv": buildah, kernel: "k", "run/ostree-booted": ""}, "", "/run/ostree-booted exists"},
+		{"a booted systemd", map[string]string{".dockerenv": "", kernel: "k", "run/systemd/system/": ""}, "", "/run/systemd/system exists"},
+		{"a toolbox", map[string]string{"run/.containerenv": podman, kernel: "k", "proc/1/comm": "toolbox\n"}, "", "PID 1 is toolbox"},
+		{"a CI job container", map[string]string{".dockerenv": "", "proc/1/comm": "sleep\n"}, "", "PID 1 is sleep"},
+		{"a devcontainer with tini", map[string]string{".dockerenv": "", kernel: "k", "proc/1/comm": "tini\n"}, "", "PID 1 is tini"},
+		{"not a bootable image", map[string]string{"run/.containerenv": buildah, "usr/bin/sh": "sh"}, "", "not a bootable image"},
+		{"an /ostree link elsewhere", map[string]string{"run/.containerenv": buildah, "sysroot/": "", "ostree": "->/tmp"}, "", "not a bootable image"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			for p, content := range tc.files {
+				switch full := filepath.Join(root, p); {
+				case strings.HasSuffix(p, "/"):
+					os.MkdirAll(full, 0o755)
+				case strings.HasPrefix(content, "->"):
+					os.Symlink(strings.TrimPrefix(content, "->"), full)
+				default:
+					mkfile(t, full, content)
+				}
+			}
+			err := checkBuildRoot(root, func(k string) string {
+				if k == "container" {
+					return tc.container
+				}
+				return ""
+			})
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("error %v, want one saying %q", err, tc.want)
+			}
+		})
 	}
 }
 

@@ -24,12 +24,23 @@ const (
 // which var-run judges.
 var varLeftAlone = map[string]bool{"/var/tmp": true, "/var/cache": true, "/var/run": true}
 
+// varPackageState are the package managers' databases and state: moved
+// into /usr/share/factory, a C line would copy them once and never again,
+// so the database would describe the first image forever (and the same
+// run would judge base files against an empty one). They stay where they
+// are; the var-pkgdb rule says what to do instead.
+var varPackageState = map[string]bool{
+	"/var/lib/dpkg": true, "/var/lib/apt": true, "/var/lib/rpm": true, "/var/lib/rpm-state": true,
+	"/var/lib/dnf": true, "/var/lib/yum": true, "/var/lib/alternatives": true,
+}
+
 // fixVar moves /var content no tmpfiles.d entry declares into
 // /usr/share/factory/var and declares it: a C line copies a file or
 // directory back at boot when it is missing, an L line recreates a
 // symlink. Directories that are declared are entered; what is below them
-// is judged the same way. It returns the lines written.
-func fixVar(r *rootdir.Dir, entries map[string]tmpfilesEntry) ([]string, error) {
+// is judged the same way. It returns the lines written; with dryRun it
+// moves and writes nothing and returns the lines it would write.
+func fixVar(r *rootdir.Dir, entries map[string]tmpfilesEntry, dryRun bool) ([]string, error) {
 	var lines []string
 	var walk func(rel string) error
 	walk = func(rel string) error {
@@ -55,6 +66,9 @@ func fixVar(r *rootdir.Dir, entries map[string]tmpfilesEntry) ([]string, error) 
 			}
 			isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
 			_, declared := entries[abs]
+			if varPackageState[abs] {
+				continue
+			}
 			if varLeftAlone[abs] {
 				if isDir && !declared && abs != "/var/run" {
 					lines = append(lines, tmpfilesLine(abs, true, st.Mode, itoa(int(st.Uid)), itoa(int(st.Gid)), ""))
@@ -74,10 +88,19 @@ func fixVar(r *rootdir.Dir, entries map[string]tmpfilesEntry) ([]string, error) 
 				if err != nil {
 					return fmt.Errorf("%s: %w", r.Host(childRel), err)
 				}
+				if dryRun {
+					lines = append(lines, "L "+escapeTmpfiles(abs)+" - - - - "+escapeTmpfiles(target))
+					continue
+				}
 				if err := unix.Unlinkat(fd, name, 0); err != nil {
 					return fmt.Errorf("removing %s: %w", r.Host(childRel), err)
 				}
 				lines = append(lines, "L "+escapeTmpfiles(abs)+" - - - - "+escapeTmpfiles(target))
+				continue
+			}
+			copyLine := "C " + escapeTmpfiles(abs) + " - - - - " + escapeTmpfiles("/"+path.Join(factoryDir, childRel))
+			if dryRun {
+				lines = append(lines, copyLine)
 				continue
 			}
 			dst, err := r.MkdirAll(path.Join(factoryDir, rel))
@@ -92,15 +115,15 @@ func fixVar(r *rootdir.Dir, entries map[string]tmpfilesEntry) ([]string, error) 
 			if err != nil {
 				return fmt.Errorf("moving %s into /%s: %w", abs, path.Join(factoryDir, rel), err)
 			}
-			lines = append(lines, "C "+escapeTmpfiles(abs)+" - - - - "+escapeTmpfiles("/"+path.Join(factoryDir, childRel)))
+			lines = append(lines, copyLine)
 		}
 		return nil
 	}
 	if err := walk("var"); err != nil {
 		return lines, err
 	}
-	if len(lines) == 0 {
-		return nil, nil
+	if len(lines) == 0 || dryRun {
+		return lines, nil
 	}
 	return lines, appendConf(r, fixVarConf, lines)
 }

@@ -75,6 +75,20 @@ func WriteText(w io.Writer, res *Result, opts TextOptions) error {
 	return ew.err
 }
 
+// WriteFailures writes, one line each, the findings that fail the gate:
+// the fatal ones, and the warnings too when they are fatal. It is for
+// stderr, where a build log shows them even when stdout is hidden.
+func WriteFailures(w io.Writer, res *Result, fatalWarnings bool) error {
+	ew := &errWriter{w: w}
+	fmt.Fprintf(ew, "oslayer: FAIL: %s\n", res.Target)
+	for _, f := range res.Findings {
+		if f.Level == Fatal || fatalWarnings && f.Level == Warning {
+			fmt.Fprintf(ew, "oslayer: %s (%s): %s\n", f.Rule, f.Level, findingLine(f))
+		}
+	}
+	return ew.err
+}
+
 // findingLine renders one finding: path [package]: message.
 func findingLine(f Finding) string {
 	var b strings.Builder

@@ -23,8 +23,8 @@ type Checkpoint struct {
 // checkpointWAL merges the write-ahead log of every sqlite package
 // database into the database, switches it to rollback-journal mode (so a
 // read-only /usr can still be read without a -shm file) and removes the
-// -wal and -shm files.
-func checkpointWAL(r *rootdir.Dir, ctx context.Context) ([]Checkpoint, error) {
+// -wal and -shm files. With dryRun it only lists them.
+func checkpointWAL(r *rootdir.Dir, ctx context.Context, dryRun bool) ([]Checkpoint, error) {
 	var out []Checkpoint
 	for _, dir := range packageDBDirs {
 		rel := strings.TrimPrefix(dir, "/")
@@ -32,7 +32,7 @@ func checkpointWAL(r *rootdir.Dir, ctx context.Context) ([]Checkpoint, error) {
 		if err != nil {
 			continue // missing, or a symlink (var/lib/rpm on Fedora) handled through its target
 		}
-		cps, err := checkpointDir(r, ctx, fd, rel)
+		cps, err := checkpointDir(r, ctx, fd, rel, dryRun)
 		unix.Close(fd)
 		if err != nil {
 			return out, err
@@ -42,7 +42,7 @@ func checkpointWAL(r *rootdir.Dir, ctx context.Context) ([]Checkpoint, error) {
 	return out, nil
 }
 
-func checkpointDir(r *rootdir.Dir, ctx context.Context, fd int, rel string) ([]Checkpoint, error) {
+func checkpointDir(r *rootdir.Dir, ctx context.Context, fd int, rel string, dryRun bool) ([]Checkpoint, error) {
 	entries, err := rootdir.Names(fd)
 	if err != nil {
 		return nil, err
@@ -59,6 +59,10 @@ func checkpointDir(r *rootdir.Dir, ctx context.Context, fd int, rel string) ([]C
 		}
 		done[db] = true
 		before := sizeAt(fd, db+"-wal") + sizeAt(fd, db+"-shm")
+		if dryRun {
+			out = append(out, Checkpoint{Path: "/" + rel + "/" + db, Bytes: before})
+			continue
+		}
 		// The database is reached through the directory's descriptor, so
 		// sqlite opens it, its log and its lock file in this directory
 		// and nowhere else.

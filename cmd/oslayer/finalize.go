@@ -12,6 +12,7 @@ func newFinalizeCmd() *cobra.Command {
 		rootfs string
 		force  bool
 		fixVar bool
+		dryRun bool
 	)
 	cmd := &cobra.Command{
 		Use:   "finalize [--rootfs DIR]",
@@ -20,14 +21,25 @@ func newFinalizeCmd() *cobra.Command {
 /var/tmp, /var/cache and /run (never crossing or removing a mount point, keeping
 /run/.containerenv and /run/secrets), merges and removes the sqlite write-ahead
 logs of package databases, optionally moves /var content into
-/usr/share/factory/var with tmpfiles.d C lines (--fix-var), then lints the root
-as oslayer lint --rootfs does. A fatal finding fails the build.
+/usr/share/factory/var with tmpfiles.d C lines (--fix-var; package databases stay
+where they are), then lints the root as oslayer lint --rootfs does. A fatal
+finding fails the build, and the fatal findings go to stderr too (under
+podman build -q, stdout is not shown).
 
-Outside a container it refuses to touch / (no /run/.containerenv, /.dockerenv or
-$container): it must never wipe a real machine's /tmp. --rootfs DIR works on
-another root anywhere.`,
+It cleans / only when / is a bootable image being built in a container: a
+container marker (/run/.containerenv, /.dockerenv or $container), no sign of a
+booted system (/run/ostree-booted, /run/systemd/system), PID 1 not the init of a
+long-running container (a toolbox, a CI job, a devcontainer), and a kernel in
+/usr/lib/modules/<version>/vmlinuz or bootc/ostree markers. Otherwise it deletes
+nothing and exits 2 saying which check failed. --rootfs DIR cleans another
+root anywhere; --dry-run lists what would be removed and changes nothing.
+
+A path that cannot be removed (an immutable or busy file) does not stop the
+others: the report counts what was removed, and finalize exits 2 naming every
+path left.`,
 		Example: `  RUN --mount=type=bind,source=oslayer,target=/oslayer /oslayer finalize
-  RUN oslayer finalize --fix-var --allow-override-path '/usr/lib/python3*/**'`,
+  RUN oslayer finalize --fix-var --allow-override-path '/usr/lib/python3*/**'
+  oslayer finalize --rootfs /mnt/root --dry-run`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			treeGC()
@@ -38,27 +50,29 @@ another root anywhere.`,
 			if root == "" {
 				root = "/"
 			}
-			rep, err := lint.Finalize(cmd.Context(), lint.FinalizeOptions{Root: root, Force: force, FixVar: fixVar})
+			rep, err := lint.Finalize(cmd.Context(), lint.FinalizeOptions{Root: root, Force: force, FixVar: fixVar, DryRun: dryRun})
 			if rep != nil {
 				// What was removed is worth knowing even when a later step failed.
 				if werr := lint.WriteFinalizeReport(cmd.ErrOrStderr(), rep); werr != nil && err == nil {
 					err = werr
 				}
 			}
-			if err != nil {
+			if err != nil || dryRun {
 				return err
 			}
 			t, err := lint.Open(cmd.Context(), lint.Input{Rootfs: root})
 			if err != nil {
 				return err
 			}
+			lo.fatalToStderr = cmd.ErrOrStderr()
 			return lo.run(cmd, t)
 		},
 	}
 	lo.addFlags(cmd)
 	f := cmd.Flags()
 	f.StringVar(&rootfs, "rootfs", "", "finalize this directory instead of /")
-	f.BoolVar(&force, "force", false, "finalize / even where no container marker is found")
+	f.BoolVar(&force, "force", false, "finalize / without checking that it is a bootable image being built in a container")
 	f.BoolVar(&fixVar, "fix-var", false, "move /var content into /usr/share/factory/var and recreate it at boot with tmpfiles.d")
+	f.BoolVar(&dryRun, "dry-run", false, "list what would be removed, merged and moved; change nothing (and do not lint)")
 	return cmd
 }

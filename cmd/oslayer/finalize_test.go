@@ -100,7 +100,8 @@ RUN --mount=type=bind,source=.,target=/ctx /ctx/oslayer finalize %FLAGS%
 		if err == nil {
 			t.Fatalf("the build passed:\n%s", out)
 		}
-		for _, want := range []string{"usr-override (fatal)", "/usr/bin/hello [hello]: base file changed: content; differs from what package hello 1.0-1 installed", "FAIL: 1 fatal finding"} {
+		for _, want := range []string{"usr-override (fatal)", "/usr/bin/hello [hello]: base file changed: content; differs from what package hello 1.0-1 installed", "FAIL: 1 fatal finding",
+			"oslayer: usr-override (fatal): /usr/bin/hello [hello]"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("build output lacks %q:\n%s", want, out)
 			}
@@ -112,4 +113,47 @@ RUN --mount=type=bind,source=.,target=/ctx /ctx/oslayer finalize %FLAGS%
 			t.Fatalf("build failed: %v\n%s", err, out)
 		}
 	})
+}
+
+// TestFinalizeCLI: --dry-run changes nothing; a failing lint names its
+// fatal findings on stderr too, whatever stdout gets; / on a machine that
+// is not an image being built is refused with exit 2.
+func TestFinalizeCLI(t *testing.T) {
+	root := t.TempDir()
+	for p, content := range map[string]string{"tmp/scratch": "x", "var/cache/c": "c"} {
+		os.MkdirAll(filepath.Join(root, filepath.Dir(p)), 0o755)
+		os.WriteFile(filepath.Join(root, p), []byte(content), 0o644)
+	}
+	stdout, stderr, code := oslayer(t, t.TempDir(), "finalize", "--rootfs", root, "--dry-run")
+	if code != 0 || stdout != "" || !strings.Contains(stderr, "/tmp: would remove 1 files") {
+		t.Errorf("--dry-run: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(root, "tmp/scratch")); err != nil {
+		t.Errorf("--dry-run removed /tmp/scratch: %v", err)
+	}
+	stdout, stderr, code = oslayer(t, t.TempDir(), "finalize", "--rootfs", root, "--format", "json")
+	if code != 1 || !strings.HasPrefix(stdout, "{") {
+		t.Fatalf("finalize of a root missing its API directories: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"/tmp: removed 1 files", "oslayer: FAIL: " + root, "oslayer: api-base-directories (fatal): /dev: missing"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	// This machine's / (a dry run changes nothing even if it were let
+	// through): unless it is a bootable root, finalize must refuse it.
+	kernels, _ := filepath.Glob("/usr/lib/modules/*/vmlinuz")
+	for _, marker := range []string{"/usr/lib/bootc", "/usr/lib/ostree", "/sysroot"} {
+		if _, err := os.Stat(marker); err == nil {
+			kernels = append(kernels, marker)
+		}
+	}
+	if len(kernels) > 0 {
+		t.Logf("this machine's / looks bootable (%v): not checking that finalize refuses it", kernels)
+		return
+	}
+	_, stderr, code = oslayer(t, t.TempDir(), "finalize", "--dry-run")
+	if code != 2 || !strings.Contains(stderr, "refusing to finalize /") || !strings.Contains(stderr, "--rootfs DIR") {
+		t.Errorf("finalize of this machine's /: exit %d\n%s", code, stderr)
+	}
 }

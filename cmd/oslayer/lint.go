@@ -17,6 +17,9 @@ type lintOptions struct {
 	noTruncate    bool
 	allowOverride bool
 	allowPaths    []string
+	// fatalToStderr, when set, also hears the fatal findings of a failed
+	// gate, whatever the format (finalize: stdout may be hidden).
+	fatalToStderr io.Writer
 }
 
 func (o *lintOptions) addFlags(cmd *cobra.Command) {
@@ -74,10 +77,13 @@ func (o *lintOptions) render(w io.Writer, res *lint.Result) error {
 	if err != nil {
 		return err
 	}
-	if res.Failed(o.fatalWarnings) {
-		return &exitError{code: 1}
+	if !res.Failed(o.fatalWarnings) {
+		return nil
 	}
-	return nil
+	if o.fatalToStderr != nil {
+		lint.WriteFailures(o.fatalToStderr, res, o.fatalWarnings)
+	}
+	return &exitError{code: 1}
 }
 
 func newLintCmd() *cobra.Command {
