@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"os"
 	"runtime"
 	"slices"
 
@@ -160,23 +161,30 @@ func (v *verifiedReader) Read(p []byte) (int, error) {
 func (v *verifiedReader) Close() error { return v.close() }
 
 // keepContent makes sure the store holds the content of every kept file
-// of a merged tree (see Kept). What the indexes captured is there already;
-// a kept path that is a hardlink whose target was captured under another
-// name (an ostree object too big to hold, a link that did not follow its
-// object, a merged-/usr symlink in a layer's path) is read again from its
-// layer now, each such layer once, in order. The result is the same
-// whatever the cache held before.
+// of a merged tree (see Kept), checked against its digest. What the
+// indexes captured is there already; a kept path that is a hardlink whose
+// target was captured under another name (an ostree object too big to
+// hold, a link that did not follow its object, a merged-/usr symlink in a
+// layer's path), and stored content that does not match its name, are
+// read again from their layers now, each such layer once, in order. The
+// result is the same whatever the cache held before.
 func (l *Loader) keepContent(ctx context.Context, img *Image, t *Tree) error {
 	byLayer := map[int][]*Node{}
 	seen := map[Digest]bool{}
 	for _, n := range keptNodes(t) {
-		if n.Type != TypeRegular || seen[n.Digest] || l.store.Has(n.Digest) {
+		if n.Type != TypeRegular || seen[n.Digest] {
 			continue
+		}
+		seen[n.Digest] = true
+		if l.store.Has(n.Digest) {
+			if l.store.verify(n.Digest) {
+				continue
+			}
+			l.dropStored(n.Digest)
 		}
 		if n.DataLayer < 0 || int(n.DataLayer) >= len(img.Layers) {
 			return fmt.Errorf("/%s: its bytes cannot be found in a layer", n.Path())
 		}
-		seen[n.Digest] = true
 		byLayer[int(n.DataLayer)] = append(byLayer[int(n.DataLayer)], n)
 	}
 	g, gctx := errgroup.WithContext(ctx)
@@ -208,10 +216,21 @@ func (l *Loader) keepContent(ctx context.Context, img *Image, t *Tree) error {
 	return g.Wait()
 }
 
+// dropStored removes stored content that does not match its name; a
+// cache warns about it once.
+func (l *Loader) dropStored(d Digest) {
+	if l.cache != nil {
+		l.cache.dropped(l.store.path(d))
+		return
+	}
+	os.Remove(l.store.path(d))
+}
+
 // open opens a node's content under a content policy (not ContentSpool,
-// whose tree reads its own spool).
+// whose tree reads its own spool). The store is read for kept files only:
+// keepContent checked those.
 func (l *Loader) open(ctx context.Context, img *Image, n *Node, policy Content) (io.ReadCloser, error) {
-	if !n.Digest.IsZero() && l.store.Has(n.Digest) {
+	if Kept(n.Path()) && l.store.Has(n.Digest) {
 		return l.store.Open(n.Digest)
 	}
 	if policy != ContentReread {

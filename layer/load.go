@@ -150,7 +150,7 @@ func (l *Loader) load(ctx context.Context, img *Image, i int) (*Index, error) {
 	if l.cache != nil {
 		// The layer was read and verified: a cache that cannot be written
 		// costs time later, not this result.
-		if err := l.cache.Put(info.DiffID, idx, keptDigests(idx)); err != nil && l.Warn != nil {
+		if err := l.cache.Put(info.DiffID, idx); err != nil && l.Warn != nil {
 			l.Warn(fmt.Sprintf("%s: layer %d/%d %s: %v", img.Ref, i+1, len(img.Layers), info.Digest, err))
 		}
 	}
@@ -241,17 +241,6 @@ func checkDigest(what string, want v1.Hash, h hash.Hash) error {
 		return fmt.Errorf("%s mismatch: expected %s, content hashes to sha256:%s", what, want, got)
 	}
 	return nil
-}
-
-func keptDigests(idx *Index) []Digest {
-	var out []Digest
-	for i := range idx.Entries {
-		e := &idx.Entries[i]
-		if e.Whiteout == NoWhiteout && e.Type == TypeRegular && e.Hardlink == "" && Kept(e.Path) {
-			out = append(out, e.Digest)
-		}
-	}
-	return out
 }
 
 // Indexes returns the indexes of the first n layers of img, reading up to

@@ -41,6 +41,9 @@ func wantTree(t *testing.T, layers ...[][]fixtures.File) []string {
 	return dump(tree)
 }
 
+// testKey authenticates the tests' caches.
+var testKey = []byte("the key of oslayer's test caches")
+
 func newLoader(t *testing.T, cache *Cache) *Loader {
 	t.Helper()
 	l, err := NewLoader(cache)
@@ -223,7 +226,7 @@ func TestLoaderCachesIndexesByDiffID(t *testing.T) {
 	fixtures.WriteOCILayout(t, dir,
 		fixtures.Named{Name: "base", Image: fixtures.BaseImage(t)},
 		fixtures.Named{Name: "derived", Image: fixtures.DerivedImage(t, nil, nil)})
-	cache, err := OpenCache(t.TempDir())
+	cache, err := OpenCache(t.TempDir(), testKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,6 +268,7 @@ func TestLoaderCachesIndexesByDiffID(t *testing.T) {
 	for _, e := range entries {
 		id := v1.Hash{Algorithm: "sha256", Hex: strings.TrimPrefix(filepath.Base(e), "sha256-")}
 		var buf bytes.Buffer
+		buf.Write(make([]byte, 32)) // where the MAC goes
 		enc := gob.NewEncoder(&buf)
 		enc.Encode(cacheHeader{DiffID: id.String(), Size: 1 << 40, Entries: 1 << 25})
 		enc.Encode([]Entry{{Path: "x"}})

@@ -147,7 +147,7 @@ func TestEncapsulatedKeptFilesReadTheSameFromAnyCache(t *testing.T) {
 		}
 	}
 	cache := func() *Cache {
-		c, err := OpenCache(dir)
+		c, err := OpenCache(dir, testKey)
 		if err != nil {
 			t.Fatal(err)
 		}

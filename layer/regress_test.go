@@ -200,7 +200,7 @@ func TestCacheWriteFailureIsAWarning(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	fixtures.WriteOCILayout(t, dir, fixtures.Named{Name: "x", Image: fixtures.BaseImage(t)})
-	cache, err := OpenCache(t.TempDir())
+	cache, err := OpenCache(t.TempDir(), testKey)
 	if err != nil {
 		t.Fatal(err)
 	}

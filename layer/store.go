@@ -2,6 +2,7 @@ package layer
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -37,6 +38,20 @@ func (s *Store) Open(d Digest) (*os.File, error) {
 		return nil, fmt.Errorf("content %s: %w", d, err)
 	}
 	return f, nil
+}
+
+// verify reports whether the stored content named d hashes to d.
+func (s *Store) verify(d Digest) bool {
+	f, err := os.Open(s.path(d))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return false
+	}
+	return Digest(h.Sum(nil)) == d
 }
 
 // put stores data, whose digest is d, unless the store has it.

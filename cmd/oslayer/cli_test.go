@@ -99,3 +99,34 @@ func TestButaneCLI(t *testing.T) {
 		})
 	}
 }
+
+// TestTamperedCacheCLI: editing Version: in a cached dpkg status (the
+// content store keeps it under its digest) changes nothing oslayer diff
+// reports; it warns once that it dropped the entry.
+func TestTamperedCacheCLI(t *testing.T) {
+	cache := t.TempDir()
+	args := []string{"diff", "--format", "json", example + "base", example + "derived"}
+	want, stderr, code := oslayer(t, cache, args...)
+	if code != 0 || stderr != "" {
+		t.Fatalf("cold run: exit %d\n%s", code, stderr)
+	}
+	files, _ := filepath.Glob(filepath.Join(cache, "oslayer", "content", "*"))
+	edited := 0
+	for _, f := range files {
+		data, _ := os.ReadFile(f)
+		if strings.Contains(string(data), "Version: ") {
+			os.WriteFile(f, []byte(strings.ReplaceAll(string(data), "Version: ", "Version: 99:")), 0o644)
+			edited++
+		}
+	}
+	if edited == 0 {
+		t.Fatal("no dpkg status in the content store")
+	}
+	got, stderr, code := oslayer(t, cache, args...)
+	if code != 0 || got != want {
+		t.Errorf("after editing the cached status: exit %d, output differs: %v", code, got != want)
+	}
+	if strings.Count(stderr, "oslayer: warning:") != 1 || !strings.Contains(stderr, "do not verify") {
+		t.Errorf("stderr = %q, want one warning that entries were dropped", stderr)
+	}
+}

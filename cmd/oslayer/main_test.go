@@ -35,7 +35,8 @@ func TestMain(m *testing.M) {
 func oslayer(t *testing.T, cacheDir string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	cmd := exec.Command(oslayerBin, args...)
-	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+cacheDir)
+	// The cache key lives in the config directory: a test's, not the user's.
+	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+cacheDir, "XDG_CONFIG_HOME="+filepath.Join(cacheDir, "config"))
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

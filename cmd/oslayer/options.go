@@ -46,23 +46,30 @@ func (o *imageOptions) layerOptions() (layer.Options, error) {
 // loader returns a layer loader with the user's cache (unless --no-cache),
 // reporting uncached layers on stderr when it is a terminal.
 func (o *imageOptions) loader() (*layer.Loader, error) {
+	warn := func(msg string) { fmt.Fprintln(os.Stderr, "oslayer: warning:", msg) }
 	var cache *layer.Cache
 	if !o.noCache {
 		dir, err := layer.DefaultCacheDir()
+		var key []byte
 		if err == nil {
-			cache, err = layer.OpenCache(dir)
+			key, err = layer.CacheKey()
+		}
+		if err == nil {
+			cache, err = layer.OpenCache(dir, key)
 		}
 		if err != nil {
 			// A cache only saves time: go on without it.
-			fmt.Fprintf(os.Stderr, "oslayer: warning: no layer cache: %v\n", err)
+			warn(fmt.Sprintf("no layer cache: %v", err))
 			cache = nil
+		} else {
+			cache.Warn = warn
 		}
 	}
 	l, err := layer.NewLoader(cache)
 	if err != nil {
 		return nil, err
 	}
-	l.Warn = func(msg string) { fmt.Fprintln(os.Stderr, "oslayer: warning:", msg) }
+	l.Warn = warn
 	if isTerminal(os.Stderr) {
 		l.Progress = func(img *layer.Image, i int, cached bool) {
 			if !cached {
