@@ -60,6 +60,8 @@ func TestHostileConfigsAreRejected(t *testing.T) {
 		{"appending to a base file", head + "storage:\n  files:\n    - path: /etc/issue\n      append: [{inline: more}]\n", "appending to base file /etc/issue is a base override"},
 		{"unknown owner", head + "storage:\n  files:\n    - path: /etc/x\n      user: {name: nobody-here}\n      contents: {inline: x}\n", `user "nobody-here" is not in the target`},
 		{"user without uid", head + "passwd:\n  users:\n    - name: alice\n", "no uid"},
+		{"changing an existing user", head + "passwd:\n  users:\n    - name: root\n      shell: /bin/sh\n      gecos: Superuser\n", "passwd.users root: the user exists in the target, and systemd-sysusers only creates users: shell, gecos cannot be applied"},
+		{"another uid for an existing user", head + "passwd:\n  users:\n    - name: root\n      uid: 5\n", "uid cannot be applied"},
 		{"uid beyond 32 bits", head + "storage:\n  files:\n    - path: /etc/x\n      user: {id: 4294967296}\n      contents: {inline: x}\n", "uid 4294967296 is out of range"},
 		{"owner by name with a uid beyond 32 bits", head + "passwd:\n  users:\n    - name: evil\n      uid: 4294967296\nstorage:\n  files:\n    - path: /etc/x\n      user: {name: evil}\n      contents: {inline: x}\n", "uid 4294967296 is out of range"},
 		{"negative gid", head + "storage:\n  files:\n    - path: /etc/x\n      group: {id: -1}\n      contents: {inline: x}\n", "gid -1 is out of range"},
@@ -205,5 +207,24 @@ func TestFirstbootConfigValidates(t *testing.T) {
 	os.WriteFile(file, data, 0o644)
 	if out, err := exec.Command("ignition-validate", file).CombinedOutput(); err != nil {
 		t.Errorf("ignition-validate: %v\n%s", err, out)
+	}
+}
+
+// TestAppendNeedsATarget: with no image or root, an append would become
+// the whole file and replace the real one when the layer is stacked.
+func TestAppendNeedsATarget(t *testing.T) {
+	const config = "variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /etc/issue\n      append: [{inline: more}]\n"
+	if _, err := render(t, NewTarget(nil), config, RenderOptions{}); err == nil || !strings.Contains(err.Error(), "append needs the file it appends to") {
+		t.Errorf("error = %v", err)
+	}
+	// Contents and an append in the config itself need no target.
+	res, err := render(t, NewTarget(nil), "variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /etc/motd\n      contents: {inline: \"a\\n\"}\n      append: [{inline: \"b\\n\"}]\n", RenderOptions{})
+	if err != nil || len(res.Entries) == 0 {
+		t.Fatalf("contents plus append: %v", err)
+	}
+	for _, e := range res.Entries {
+		if e.Path == "/etc/motd" && string(e.Data) != "a\nb\n" {
+			t.Errorf("/etc/motd = %q", e.Data)
+		}
 	}
 }

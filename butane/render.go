@@ -226,6 +226,9 @@ func (r *renderer) files(ctx context.Context) error {
 			}
 		}
 		if len(f.Append) > 0 {
+			if r.target.none && !hasContents {
+				return fmt.Errorf("%s: append needs the file it appends to: render onto the image or root that has %s (--base IMAGE or --apply DIR); without one the layer would hold only the appended text and replace the file", what, p)
+			}
 			if old != nil && !hasContents && !isTrue(f.Overwrite) && !r.opts.AllowOverride {
 				return fmt.Errorf("%s: appending to base file %s is a base override: pass --allow-override", what, p)
 			}

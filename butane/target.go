@@ -13,6 +13,8 @@ import (
 // tree of the source they come from.
 type Target struct {
 	Tree *layer.Tree
+	// none says there is no image or root: what exists is unknown.
+	none bool
 }
 
 // NewTarget renders onto an opened image or root directory; nil means
@@ -21,7 +23,7 @@ type Target struct {
 // (layer.ContentReread): appending to a file needs its bytes.
 func NewTarget(src *layer.Source) *Target {
 	if src == nil {
-		return &Target{Tree: layer.NewTree()}
+		return &Target{Tree: layer.NewTree(), none: true}
 	}
 	return &Target{Tree: src.Tree}
 }

@@ -36,7 +36,27 @@ func (r *renderer) users(context.Context) error {
 		if isFalse(u.ShouldExist) {
 			continue
 		}
-		_, exists := r.acct.existingUser(u.Name, r)
+		existingID, exists := r.acct.existingUser(u.Name, r)
+		if exists {
+			// sysusers.d only creates users: what would change an existing
+			// one must not be dropped without a word.
+			var fields []string
+			for _, f := range []struct {
+				name string
+				set  bool
+			}{
+				{"shell", u.Shell != nil}, {"gecos", u.Gecos != nil}, {"home_dir", u.HomeDir != nil},
+				{"primary_group", u.PrimaryGroup != nil}, {"uid", u.UID != nil && *u.UID != existingID},
+			} {
+				if f.set {
+					fields = append(fields, f.name)
+				}
+			}
+			if len(fields) > 0 {
+				return fmt.Errorf("%s: the user exists in the target, and systemd-sysusers only creates users: %s cannot be applied; change them in the Containerfile (usermod) or leave them out (groups and ssh_authorized_keys are applied)",
+					what, strings.Join(fields, ", "))
+			}
+		}
 		home := "/home/" + u.Name
 		if u.Name == "root" {
 			home = "/root"

@@ -31,9 +31,12 @@ type TarEntry struct {
 // normalised headers: numeric owners only, no user or group names,
 // modification times in whole seconds, no access or change times, xattrs
 // as SCHILY.xattr records. The same entries always give the same bytes.
+// Of a file's names, the first written holds the content and the later
+// ones link to it, whichever the entries call the target: tar -x and
+// container runtimes need a link's target before the link.
 func WriteTar(w io.Writer, entries []TarEntry) error {
 	tw := tar.NewWriter(w)
-	for _, e := range entries {
+	for _, e := range linksAfterTargets(entries) {
 		hdr := &tar.Header{
 			Name:    e.Path,
 			Mode:    int64(e.Mode & 0o7777),
@@ -83,6 +86,63 @@ func WriteTar(w io.Writer, entries []TarEntry) error {
 		}
 	}
 	return tw.Close()
+}
+
+// linksAfterTargets returns entries where each hard link group (a file
+// and the entries linking to it, directly or through another link) has
+// its content at the group's first entry, and the others link to that.
+// Links to a path that is not among the entries (a file of a lower layer)
+// are left as they are.
+func linksAfterTargets(entries []TarEntry) []TarEntry {
+	pos := make(map[string]int, len(entries))
+	for i := range entries {
+		if !entries[i].Whiteout {
+			pos[entries[i].Path] = i
+		}
+	}
+	// root follows links to the entry that holds the content, or -1.
+	root := func(i int) int {
+		for hops := 0; entries[i].Hardlink != ""; hops++ {
+			j, ok := pos[entries[i].Hardlink]
+			if !ok || hops > len(entries) {
+				return -1
+			}
+			i = j
+		}
+		return i
+	}
+	first := map[int]int{} // root → the group's first entry
+	for i := range entries {
+		if entries[i].Hardlink == "" {
+			continue
+		}
+		if r := root(i); r >= 0 {
+			if f, ok := first[r]; !ok || i < f {
+				first[r] = min(i, r)
+			}
+		}
+	}
+	if len(first) == 0 {
+		return entries
+	}
+	out := slices.Clone(entries)
+	for r, f := range first {
+		holder := entries[r]
+		holder.Path, holder.Hardlink = entries[f].Path, ""
+		out[f] = holder
+		if f != r {
+			out[r].Hardlink, out[r].Content = holder.Path, nil
+		}
+	}
+	for i := range out {
+		if out[i].Hardlink == "" {
+			continue
+		}
+		if r := root(i); r >= 0 && first[r] != i {
+			out[i].Hardlink = out[first[r]].Path
+		}
+	}
+	return out
 }
 
 func copyContent(w io.Writer, e TarEntry) error {

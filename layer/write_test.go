@@ -792,3 +792,37 @@ func TestWriteStreamsLayers(t *testing.T) {
 		opened.Close()
 	}
 }
+
+// TestWriteTarPutsContentFirst: whichever entry the others link to, the
+// first name written holds the content and the later ones link to it,
+// through chains of links; a link to a path of a lower layer stays.
+func TestWriteTarPutsContentFirst(t *testing.T) {
+	content := func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader("data")), nil }
+	file := Metadata{Type: TypeRegular, Mode: 0o644, Size: 4}
+	entries := []TarEntry{
+		{Path: "c", Metadata: file, Hardlink: "a"},
+		{Path: "a", Metadata: file, Hardlink: "b"},
+		{Path: "b", Metadata: file, Content: content},
+		{Path: "x", Metadata: file, Hardlink: "lower/file"},
+	}
+	var buf bytes.Buffer
+	if err := WriteTar(&buf, entries); err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(bytes.NewReader(buf.Bytes()))
+	var got []string
+	for {
+		hdr, err := tr.Next()
+		if err != nil {
+			break
+		}
+		got = append(got, hdr.Name+" "+string(hdr.Typeflag)+" "+hdr.Linkname)
+	}
+	want := []string{"c 0 ", "a 1 c", "b 1 c", "x 1 lower/file"}
+	if !slices.Equal(got, want) {
+		t.Errorf("entries %q, want %q", got, want)
+	}
+	if entries[0].Hardlink != "a" || entries[2].Content == nil {
+		t.Error("WriteTar changed the caller's entries")
+	}
+}

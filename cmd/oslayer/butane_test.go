@@ -6,7 +6,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+
+	"github.com/google/go-containerregistry/pkg/compression"
 
 	"github.com/oslayer/oslayer/diff"
 	"github.com/oslayer/oslayer/fixtures"
@@ -185,3 +188,52 @@ func TestButaneImageToARegistry(t *testing.T) {
 		t.Errorf("%d changes, want %d: %+v", len(res.Changes), len(butaneChanges)-2, res.Changes)
 	}
 }
+
+// TestButaneHardLinkBeforeItsTarget: /opt/a.txt is a hard link to
+// /opt/b.txt and sorts first; the layer butane writes must still have the
+// content first and the link after it, as GNU tar and containers-storage
+// need to extract it.
+func TestButaneHardLinkBeforeItsTarget(t *testing.T) {
+	fixtures.RequireTools(t, "tar")
+	dir := t.TempDir()
+	config := "variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /opt/b.txt\n      contents: {inline: data}\n  links:\n    - path: /opt/a.txt\n      hard: true\n      target: /opt/b.txt\n"
+	os.WriteFile(filepath.Join(dir, "c.bu"), []byte(config), 0o644)
+	layerTar := filepath.Join(dir, "layer.tar")
+	if _, stderr, code := oslayer(t, t.TempDir(), "butane", filepath.Join(dir, "c.bu"), "-o", layerTar); code != 0 {
+		t.Fatalf("butane: exit %d\n%s", code, stderr)
+	}
+	check := func(how, root string) {
+		t.Helper()
+		var inodes []uint64
+		for _, p := range []string{"opt/a.txt", "opt/b.txt"} {
+			data, err := os.ReadFile(filepath.Join(root, p))
+			st, serr := os.Stat(filepath.Join(root, p))
+			if err != nil || serr != nil || string(data) != "data" {
+				t.Errorf("%s: /%s = %q, %v", how, p, data, err)
+				return
+			}
+			inodes = append(inodes, statIno(st))
+		}
+		if inodes[0] != inodes[1] {
+			t.Errorf("%s: /opt/a.txt and /opt/b.txt are not one file", how)
+		}
+	}
+	out := t.TempDir()
+	fixtures.Run(t, "", "tar", "-C", out, "-xf", layerTar)
+	check("GNU tar", out)
+
+	bh := fixtures.NewBuildah(t)
+	data, err := os.ReadFile(layerTar)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layout, err := os.MkdirTemp("", "oslayer-hardlink-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(layout) })
+	fixtures.WriteOCILayout(t, layout, fixtures.Named{Name: "img", Image: fixtures.Image(t, nil, nil, fixtures.LayerFromTar(t, data, compression.GZip))})
+	check("containers-storage", bh.Mount(bh.From("oci:"+layout+":img")))
+}
+
+func statIno(st os.FileInfo) uint64 { return st.Sys().(*syscall.Stat_t).Ino }
