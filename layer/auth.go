@@ -2,7 +2,9 @@ package layer
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +12,7 @@ import (
 	"github.com/docker/cli/cli/config"
 	"github.com/docker/cli/cli/config/configfile"
 	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
 // Keychain finds registry credentials where podman, skopeo and docker keep
@@ -55,11 +58,21 @@ func (k Keychain) Resolve(target authn.Resource) (authn.Authenticator, error) {
 
 // ResolveContext implements authn.ContextKeychain.
 func (Keychain) ResolveContext(_ context.Context, target authn.Resource) (authn.Authenticator, error) {
+	ac, _, _, err := lookupCredentials(target)
+	if err != nil || ac == nil {
+		return authn.Anonymous, err
+	}
+	return authn.FromConfig(*ac), nil
+}
+
+// lookupCredentials finds the credentials for target, and the file and
+// entry that gave them; nil when no file has any.
+func lookupCredentials(target authn.Resource) (ac *authn.AuthConfig, file, key string, err error) {
 	keys := authKeys(target)
 	for _, file := range AuthFiles() {
 		cf, err := loadAuthFile(file)
 		if err != nil {
-			return nil, err
+			return nil, "", "", err
 		}
 		if cf == nil {
 			continue
@@ -67,26 +80,47 @@ func (Keychain) ResolveContext(_ context.Context, target authn.Resource) (authn.
 		for _, key := range keys {
 			// The file's own entry first: docker/cli's lookup rewrites
 			// "docker.io" to its legacy index key, which podman never writes.
-			ac, ok := cf.AuthConfigs[key]
+			c, ok := cf.AuthConfigs[key]
 			if !ok {
 				var err error
-				if ac, err = cf.GetAuthConfig(key); err != nil {
-					return nil, fmt.Errorf("credentials for %s from %s: %w", key, file, err)
+				if c, err = cf.GetAuthConfig(key); err != nil {
+					return nil, "", "", fmt.Errorf("credentials for %s from %s: %w", key, file, err)
 				}
 			}
-			if ac.Username == "" && ac.Password == "" && ac.Auth == "" && ac.IdentityToken == "" && ac.RegistryToken == "" {
+			if c.Username == "" && c.Password == "" && c.Auth == "" && c.IdentityToken == "" && c.RegistryToken == "" {
 				continue
 			}
-			return authn.FromConfig(authn.AuthConfig{
-				Username:      ac.Username,
-				Password:      ac.Password,
-				Auth:          ac.Auth,
-				IdentityToken: ac.IdentityToken,
-				RegistryToken: ac.RegistryToken,
-			}), nil
+			return &authn.AuthConfig{
+				Username:      c.Username,
+				Password:      c.Password,
+				Auth:          c.Auth,
+				IdentityToken: c.IdentityToken,
+				RegistryToken: c.RegistryToken,
+			}, file, key, nil
 		}
 	}
-	return authn.Anonymous, nil
+	return nil, "", "", nil
+}
+
+// explainAuth adds to a registry's refusal (401 or 403) which credentials
+// were sent: the file and entry they came from, or that none of the files
+// podman and docker read has any. It never says what the credentials are.
+func explainAuth(err error, kc authn.Keychain, target authn.Resource) error {
+	var terr *transport.Error
+	if !errors.As(err, &terr) || terr.StatusCode != http.StatusUnauthorized && terr.StatusCode != http.StatusForbidden {
+		return err
+	}
+	if _, ours := kc.(Keychain); !ours && kc != nil {
+		return err
+	}
+	ac, file, key, lerr := lookupCredentials(target)
+	switch {
+	case lerr != nil:
+		return fmt.Errorf("%w (and reading credentials failed: %v)", err, lerr)
+	case ac == nil:
+		return fmt.Errorf("%w: no credentials for %s in %s (log in with podman login, or pass --authfile)", err, target.RegistryStr(), strings.Join(AuthFiles(), ", "))
+	}
+	return fmt.Errorf("%w: the registry refused the credentials for %s from %s", err, key, file)
 }
 
 // authKeys lists the keys to look up for a target, most specific first:

@@ -117,9 +117,18 @@ func TestOpenUsesRegistryCredentials(t *testing.T) {
 	if len(img.Layers) != 2 {
 		t.Errorf("%d layers", len(img.Layers))
 	}
+	// Wrong credentials: the error names the file and entry, never the
+	// secret.
+	authFile(t, filepath.Join(dir, "wrong.json"), host, "builder", "wrong-s3cret")
+	t.Setenv("REGISTRY_AUTH_FILE", filepath.Join(dir, "wrong.json"))
+	_, err = Open(context.Background(), ref, Options{Insecure: true})
+	if err == nil || !strings.Contains(err.Error(), "refused the credentials for "+host+" from "+filepath.Join(dir, "wrong.json")) || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("wrong credentials: err = %v", err)
+	}
 	t.Setenv("REGISTRY_AUTH_FILE", "")
-	if _, err := Open(context.Background(), ref, Options{Insecure: true}); err == nil || !strings.Contains(err.Error(), "401") && !strings.Contains(err.Error(), "UNAUTHORIZED") {
-		t.Errorf("without credentials: err = %v, want a 401", err)
+	_, err = Open(context.Background(), ref, Options{Insecure: true})
+	if err == nil || !strings.Contains(err.Error(), "401") && !strings.Contains(err.Error(), "UNAUTHORIZED") || !strings.Contains(err.Error(), "no credentials for "+host) {
+		t.Errorf("without credentials: err = %v, want a 401 saying no file has credentials", err)
 	}
 }
 

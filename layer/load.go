@@ -195,8 +195,13 @@ func (l *Loader) read(ctx context.Context, info LayerInfo, spool io.Writer, dige
 	// read-ahead goroutine is stopped first: it reads the same stream, and
 	// what it read was hashed, in order, on its way.
 	ra.Close()
-	if _, cerr := io.Copy(blobHash, ctxReader{ctx, rc}); cerr != nil && err == nil {
-		err = fmt.Errorf("reading blob: %w", cerr)
+	if _, cerr := io.Copy(blobHash, ctxReader{ctx, rc}); cerr != nil {
+		// The blob could not be read to its end (a stalled or reset
+		// download): its digest says nothing, the read error says why.
+		if err == nil || !errors.Is(err, cerr) {
+			err = fmt.Errorf("reading blob: %w", cerr)
+		}
+		return nil, err
 	}
 	if cerr := ctx.Err(); cerr != nil {
 		// Stopped, not damaged: the digests cover only what was read.

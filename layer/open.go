@@ -2,15 +2,13 @@ package layer
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"runtime"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -19,13 +17,21 @@ import (
 // Options control how images are opened.
 type Options struct {
 	// Insecure allows plain HTTP and unverified TLS for docker:// references
-	// (--tls-verify=false).
-	Insecure bool
+	// (--tls-verify=false); InsecureRegistries allows them for these
+	// registries only (registries.conf's insecure entries).
+	Insecure           bool
+	InsecureRegistries []string
 	// Platform selects an image from a multi-platform index; the zero value
 	// means linux on the running architecture.
 	Platform v1.Platform
 	// Keychain finds registry credentials; nil means Keychain{}.
 	Keychain authn.Keychain
+	// Timeout bounds connecting to a registry, waiting for its answer and
+	// each wait for more of it (DefaultTimeout when 0).
+	Timeout time.Duration
+	// Retries is how many times a registry request that failed with a
+	// 5xx, a rate limit or a reset connection is tried again.
+	Retries int
 }
 
 // Image is an opened image: its manifest, config and layer list, read and
@@ -105,26 +111,12 @@ func openRef(ctx context.Context, ref Reference, opts Options) (v1.Image, io.Clo
 }
 
 func openRemote(ctx context.Context, s string, plat v1.Platform, opts Options) (v1.Image, error) {
-	var nameOpts []name.Option
-	tr := remote.DefaultTransport.(*http.Transport).Clone()
-	if opts.Insecure {
-		nameOpts = append(nameOpts, name.Insecure)
-		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // --tls-verify=false
-	}
-	r, err := name.ParseReference(s, nameOpts...)
+	r, remoteOpts, err := remoteRef(ctx, s, opts)
 	if err != nil {
 		return nil, err
 	}
-	kc := opts.Keychain
-	if kc == nil {
-		kc = Keychain{}
-	}
-	return remote.Image(r,
-		remote.WithContext(ctx),
-		remote.WithAuthFromKeychain(kc),
-		remote.WithPlatform(plat),
-		remote.WithTransport(tr),
-	)
+	img, err := remote.Image(r, append(remoteOpts, remote.WithPlatform(plat))...)
+	return img, explainAuth(err, opts.Keychain, r.Context())
 }
 
 // FromV1 reads the manifest, config and layer list of a v1.Image.

@@ -5,13 +5,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/sha512"
-	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -120,30 +118,8 @@ func archiveRepoTag(s string) (string, error) {
 	return out, nil
 }
 
-// registryOptions returns how to reach a registry for opts: the options to
-// parse references with and to talk to it (transport, credentials).
-// openRemote builds the same inline.
-func registryOptions(ctx context.Context, opts Options) ([]name.Option, []remote.Option) {
-	var nameOpts []name.Option
-	tr := remote.DefaultTransport.(*http.Transport).Clone()
-	if opts.Insecure {
-		nameOpts = append(nameOpts, name.Insecure)
-		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // --tls-verify=false
-	}
-	kc := opts.Keychain
-	if kc == nil {
-		kc = Keychain{}
-	}
-	return nameOpts, []remote.Option{
-		remote.WithContext(ctx),
-		remote.WithAuthFromKeychain(kc),
-		remote.WithTransport(tr),
-	}
-}
-
 func writeRemote(ctx context.Context, img v1.Image, s string, opts Options) error {
-	nameOpts, remoteOpts := registryOptions(ctx, opts)
-	r, err := name.ParseReference(s, nameOpts...)
+	r, remoteOpts, err := remoteRef(ctx, s, opts)
 	if err != nil {
 		return err
 	}
@@ -156,7 +132,7 @@ func writeRemote(ctx context.Context, img v1.Image, s string, opts Options) erro
 			return fmt.Errorf("the image's digest is %s, not the %s the reference names", got, want.DigestStr())
 		}
 	}
-	return remote.Write(r, img, remoteOpts...)
+	return explainAuth(remote.Write(r, img, remoteOpts...), opts.Keychain, r.Context())
 }
 
 // imageContent is what writing an image stores: its manifest and config,

@@ -48,7 +48,7 @@ func openTree(t *testing.T, ref string) (*Image, []string) {
 func openTreeUntil(t, owner *testing.T, ref string) (*Image, []string) {
 	t.Helper()
 	ctx := context.Background()
-	img, err := Open(ctx, ref, Options{})
+	img, err := Open(ctx, ref, Options{Insecure: true}) // the test registries speak plain HTTP
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestWriteRoundTrip(t *testing.T) {
 	for _, step := range steps {
 		t.Run(step.name, func(t *testing.T) {
 			srcDigest := digestOf(t, src)
-			if err := Write(context.Background(), src, step.ref, Options{}); err != nil {
+			if err := Write(context.Background(), src, step.ref, Options{Insecure: true}); err != nil {
 				t.Fatal(err)
 			}
 			// src is read by the next step: close it with the parent test.

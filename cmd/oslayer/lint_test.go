@@ -39,7 +39,7 @@ func TestLintImagesInARegistry(t *testing.T) {
 			if err := remote.Write(r, img); err != nil {
 				t.Fatal(err)
 			}
-			out, stderr, code := oslayer(t, cache, "lint", "--format", "json", "docker://"+ref)
+			out, stderr, code := oslayer(t, cache, "lint", "--format", "json", "--tls-verify=false", "docker://"+ref)
 			var res lint.Result
 			if err := json.Unmarshal([]byte(out), &res); err != nil {
 				t.Fatalf("exit %d, output not JSON: %v\n%s\n%s", code, err, out, stderr)
@@ -67,11 +67,11 @@ func TestLintImagesInARegistry(t *testing.T) {
 			if code != wantCode {
 				t.Errorf("exit code %d, want %d\n%s", code, wantCode, stderr)
 			}
-			if _, _, code := oslayer(t, cache, "lint", "--fatal-warnings", "docker://"+ref); warning && code != 1 {
+			if _, _, code := oslayer(t, cache, "lint", "--fatal-warnings", "--tls-verify=false", "docker://"+ref); warning && code != 1 {
 				t.Errorf("--fatal-warnings with warnings: exit %d, want 1", code)
 			}
 			// The findings survive into JUnit, one testcase per rule.
-			out, _, _ = oslayer(t, cache, "lint", "--format", "junit", "docker://"+ref)
+			out, _, _ = oslayer(t, cache, "lint", "--format", "junit", "--tls-verify=false", "docker://"+ref)
 			var suites struct {
 				Failures int `xml:"failures,attr"`
 				Cases    []struct {

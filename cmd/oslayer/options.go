@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
@@ -20,16 +21,32 @@ type imageOptions struct {
 	noCache bool
 	// platform picks an image from a multi-platform index (os/arch[/variant]).
 	platform string
+	// timeout bounds each wait on a registry; retryTimes is how many times
+	// a failed request is tried again.
+	timeout    time.Duration
+	retryTimes int
 }
 
 func (o *imageOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&o.tlsVerify, "tls-verify", true, "require HTTPS and verify certificates when talking to registries")
 	cmd.Flags().BoolVar(&o.noCache, "no-cache", false, "do not read or write the layer index cache")
 	cmd.Flags().StringVar(&o.platform, "platform", "", "platform to pick from multi-platform images, as os/arch[/variant] (default linux/<this machine's arch>)")
+	cmd.Flags().DurationVar(&o.timeout, "timeout", layer.DefaultTimeout, "how long to wait for a registry to connect, answer, or send more of an answer")
+	cmd.Flags().IntVar(&o.retryTimes, "retry-times", 3, "how many times to retry a registry request that failed with a 5xx, a rate limit or a reset connection")
 }
 
 func (o *imageOptions) layerOptions() (layer.Options, error) {
-	opts := layer.Options{Insecure: !o.tlsVerify}
+	if o.timeout <= 0 {
+		return layer.Options{}, &exitError{code: 2, msg: fmt.Sprintf("--timeout %s: want a positive duration such as 60s", o.timeout)}
+	}
+	if o.retryTimes < 0 {
+		return layer.Options{}, &exitError{code: 2, msg: fmt.Sprintf("--retry-times %d: want 0 or more", o.retryTimes)}
+	}
+	opts := layer.Options{Insecure: !o.tlsVerify, Timeout: o.timeout, Retries: o.retryTimes}
+	var err error
+	if opts.InsecureRegistries, err = layer.InsecureRegistries(layer.RegistriesConfFiles()); err != nil {
+		return opts, &exitError{code: 2, msg: err.Error()}
+	}
 	if o.platform != "" {
 		parts := strings.Split(o.platform, "/")
 		if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
