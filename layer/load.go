@@ -1,6 +1,7 @@
 package layer
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -25,6 +26,9 @@ type Loader struct {
 	store *Store
 	// Jobs bounds how many layers are read at once (GOMAXPROCS when 0).
 	Jobs int
+	// MaxExpand refuses a layer whose files add up to more bytes
+	// (DefaultMaxExpand when 0).
+	MaxExpand int64
 	// Progress, when set, is told about each layer as it is read, from
 	// several goroutines at once.
 	Progress func(img *Image, layer int, cached bool)
@@ -137,6 +141,10 @@ func (l *Loader) load(ctx context.Context, img *Image, i int) (*Index, error) {
 			if l.Progress != nil {
 				l.Progress(img, i, true)
 			}
+			// The same bound as reading the layer, whatever the cache holds.
+			if max := cmp.Or(l.MaxExpand, DefaultMaxExpand); idx.logicalSize() > max {
+				return nil, layerError(img, i, fmt.Errorf("the layer's files add up to more than %d bytes (--max-expand)", max))
+			}
 			return idx, nil
 		}
 	}
@@ -182,7 +190,7 @@ func (l *Loader) read(ctx context.Context, info LayerInfo, spool io.Writer, dige
 	defer ra.Close()
 	diffHash := sha256.New()
 	sink := io.MultiWriter(diffHash, spool)
-	idx, err := indexTar(ctx, io.TeeReader(ra, sink), Kept, l.store, digest)
+	idx, err := indexTar(ctx, io.TeeReader(ra, sink), Kept, l.store, digest, cmp.Or(l.MaxExpand, DefaultMaxExpand))
 	if err == nil {
 		// Trailing bytes after the tar's end (or a truncated compressed
 		// stream) are read here, so that both digests cover everything.

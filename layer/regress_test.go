@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -94,8 +95,17 @@ func TestSparseLayerEntriesAreBounded(t *testing.T) {
 	var huge, small bytes.Buffer
 	fixtures.SparseEntry(&huge, "f", 1<<50, 0, "")
 	huge.Write(make([]byte, 1024))
-	if _, err := IndexTar(context.Background(), &huge, nil, nil); err == nil || !strings.Contains(err.Error(), "refusing to expand") {
+	if _, err := IndexTar(context.Background(), &huge, nil, nil); err == nil || !strings.Contains(err.Error(), "add up to more than 68719476736 bytes (--max-expand)") {
 		t.Errorf("a 2^50-byte sparse file: %v", err)
+	}
+	// The bound is the layer's, not one file's: many files under it each.
+	var many bytes.Buffer
+	for i := range 3 {
+		fixtures.SparseEntry(&many, fmt.Sprintf("f%d", i), 30<<30, 0, "")
+	}
+	many.Write(make([]byte, 1024))
+	if _, err := indexTar(context.Background(), &many, nil, nil, false, 64<<30); err == nil || !strings.Contains(err.Error(), `entry "f2"`) {
+		t.Errorf("three 30 GiB files against 64 GiB: %v", err)
 	}
 	fixtures.SparseEntry(&small, "f", 1<<20, 0, "")
 	small.Write(make([]byte, 1024))

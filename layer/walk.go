@@ -23,6 +23,17 @@ type Index struct {
 	Size int64
 }
 
+// logicalSize is what the layer's files add up to.
+func (idx *Index) logicalSize() int64 {
+	var n int64
+	for i := range idx.Entries {
+		if e := &idx.Entries[i]; e.Type == TypeRegular && e.Hardlink == "" && e.Whiteout == NoWhiteout {
+			n += e.Size
+		}
+	}
+	return n
+}
+
 // Capture selects the regular files whose content is kept in a Store while a
 // layer is indexed (package databases, for instance).
 type Capture func(path string) bool
@@ -38,22 +49,24 @@ var (
 	hashers  = sync.Pool{New: func() any { return sha256.New() }}
 )
 
-// maxSparseSize bounds what the sparse entries of one layer may expand to
-// in all: holes cost no input but must be hashed, so hostile headers could
+// DefaultMaxExpand bounds the logical size of a layer (the sizes of its
+// files added up) unless Loader.MaxExpand says otherwise: a sparse file's
+// holes cost no input but must be hashed, so a few hostile kilobytes could
 // otherwise keep oslayer hashing zeros for days.
-const maxSparseSize = 64 << 30
+const DefaultMaxExpand = 64 << 30
 
 // IndexTar reads an uncompressed tar stream to its end and indexes it. Every
 // regular file's content is hashed; files selected by capture are also
 // written to store. Errors name the offending entry. ctx is checked while
 // content is hashed, so even expanding a sparse file stops when cancelled.
 func IndexTar(ctx context.Context, r io.Reader, capture Capture, store *Store) (*Index, error) {
-	return indexTar(ctx, r, capture, store, true)
+	return indexTar(ctx, r, capture, store, true, DefaultMaxExpand)
 }
 
 // indexTar is IndexTar; without digest, content is read but not hashed (the
-// entries' Digest stays zero) and nothing is captured.
-func indexTar(ctx context.Context, r io.Reader, capture Capture, store *Store, digest bool) (*Index, error) {
+// entries' Digest stays zero) and nothing is captured. A layer whose files
+// add up to more than maxExpand bytes is refused.
+func indexTar(ctx context.Context, r io.Reader, capture Capture, store *Store, digest bool, maxExpand int64) (*Index, error) {
 	cr := &countingReader{r: r}
 	tr := tar.NewReader(cr)
 	bufp := copyBufs.Get().(*[]byte)
@@ -61,7 +74,7 @@ func indexTar(ctx context.Context, r io.Reader, capture Capture, store *Store, d
 	idx := &Index{}
 	var obj lastObject
 	defer obj.release()
-	var sparse int64
+	var logical int64
 	// Entries start on 512-byte blocks, once the content before them is
 	// read: headerKnown turns false after content that could not be
 	// skipped cheaply (an unread sparse entry), and Header is -1 from there.
@@ -89,10 +102,12 @@ func indexTar(ctx context.Context, r io.Reader, capture Capture, store *Store, d
 			continue
 		}
 		e.Offset, e.Header = cr.n, pos
-		if isSparse(hdr) {
-			if sparse += hdr.Size; hdr.Size > maxSparseSize || sparse > maxSparseSize {
-				return nil, fmt.Errorf("entry %q: sparse file of %d bytes: refusing to expand more than %d bytes of sparse files in a layer", hdr.Name, hdr.Size, int64(maxSparseSize))
+		if e.Type == TypeRegular && e.Hardlink == "" {
+			if logical += e.Size; e.Size > maxExpand || logical > maxExpand {
+				return nil, fmt.Errorf("entry %q: the layer's files add up to more than %d bytes (--max-expand)", hdr.Name, maxExpand)
 			}
+		}
+		if isSparse(hdr) {
 			e.Offset = -1
 		}
 		switch {

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -21,19 +22,41 @@ const ociLayoutFile = `{"imageLayoutVersion": "1.0.0"}`
 // writeOCILayout stores an image in the OCI image layout dir under the name
 // tag. Blobs come first, each written to a temporary file, checked and
 // renamed into place; index.json is replaced last, atomically, so readers
-// and crashes see the layout before or after the write, never between.
-func writeOCILayout(ctx context.Context, dir, tag string, c *imageContent) error {
+// and crashes see the layout before or after the write, never between. A
+// failed write removes the blobs it added; a successful one removes what
+// killed runs left (see collectLayout).
+func writeOCILayout(ctx context.Context, dir, tag string, c *imageContent) (err error) {
 	// Refuse a directory that is not a layout before writing anything.
 	if _, _, err := readLayoutIndex(dir); err != nil {
 		return err
 	}
+	_, statErr := os.Stat(dir)
+	w, err := lockWriter(dir)
+	if err != nil {
+		return err
+	}
+	var added []string
+	defer func() {
+		if err != nil {
+			for _, p := range added {
+				os.Remove(p)
+			}
+		}
+		w.release(err == nil)
+		if err != nil && statErr != nil {
+			removeEmptyLayout(dir) // a new destination goes as it came
+		}
+	}()
 	var blobDirs []string
 	for _, b := range c.blobs() {
-		bdir, err := writeBlobFile(ctx, dir, b)
+		path, isNew, err := writeBlobFile(ctx, dir, b)
 		if err != nil {
 			return err
 		}
-		if len(blobDirs) == 0 || blobDirs[len(blobDirs)-1] != bdir {
+		if isNew {
+			added = append(added, path)
+		}
+		if bdir := filepath.Dir(path); len(blobDirs) == 0 || blobDirs[len(blobDirs)-1] != bdir {
 			blobDirs = append(blobDirs, bdir)
 		}
 	}
@@ -125,44 +148,44 @@ func replaceRef(descs []v1.Descriptor, desc v1.Descriptor, tag string) []v1.Desc
 }
 
 // writeBlobFile stores a blob as dir/blobs/ALG/HEX unless a file of the
-// right size is there already, and returns the blobs/ALG directory. The
-// blob is streamed to a temporary file and renamed into place once its
-// size and digest are checked.
-func writeBlobFile(ctx context.Context, dir string, b blob) (string, error) {
+// right size is there already, and returns its path and whether it wrote
+// it. The blob is streamed to a temporary file and renamed into place once
+// its size and digest are checked.
+func writeBlobFile(ctx context.Context, dir string, b blob) (path string, isNew bool, err error) {
 	if !validHash(b.desc.Digest) {
-		return "", fmt.Errorf("invalid digest %q", b.desc.Digest)
+		return "", false, fmt.Errorf("invalid digest %q", b.desc.Digest)
 	}
-	path := filepath.Join(dir, filepath.FromSlash(blobPath(b.desc.Digest)))
+	path = filepath.Join(dir, filepath.FromSlash(blobPath(b.desc.Digest)))
 	bdir := filepath.Dir(path)
 	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Size() == b.desc.Size {
-		return bdir, nil
+		return path, false, nil
 	}
 	if err := ctx.Err(); err != nil {
-		return "", err
+		return "", false, err
 	}
 	if err := os.MkdirAll(bdir, 0o755); err != nil {
-		return "", err
+		return "", false, err
 	}
 	f, err := createTemp(bdir, b.desc.Digest.Hex)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	rc, err := b.open()
 	if err != nil {
 		discardTemp(f)
-		return "", fmt.Errorf("blob %s: %w", b.desc.Digest, err)
+		return "", false, fmt.Errorf("blob %s: %w", b.desc.Digest, err)
 	}
 	_, err = copyBlob(ctx, f, rc, b.desc)
 	rc.Close()
 	if err != nil {
 		discardTemp(f)
-		return "", err
+		return "", false, err
 	}
 	if err := commitTemp(f, path); err != nil {
 		os.Remove(f.Name())
-		return "", fmt.Errorf("blob %s: %w", b.desc.Digest, err)
+		return "", false, fmt.Errorf("blob %s: %w", b.desc.Digest, err)
 	}
-	return bdir, nil
+	return path, true, nil
 }
 
 // lockDir takes an exclusive flock on dir, creating it, until unlock. It
@@ -201,10 +224,15 @@ func lockDir(ctx context.Context, dir string) (unlock func(), err error) {
 // BlobFiles makes the files of blobs being written for an image bound for
 // a destination: for an oci: layout straight in its blobs/sha256 directory,
 // so Write finds them in place instead of copying them; for any other
-// destination in a temporary directory.
+// destination in a temporary directory. Close it when the image is written
+// (or not): blobs it added to a layout stay only if Keep was called.
 type BlobFiles struct {
 	dir    string
 	layout bool
+	writer *layoutWriter
+	mu     sync.Mutex
+	added  map[string]bool
+	kept   bool
 }
 
 // NewBlobFiles returns the blob files for dest; tmpdir ("" for the
@@ -225,7 +253,11 @@ func NewBlobFiles(dest, tmpdir string) (*BlobFiles, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	return &BlobFiles{dir: dir, layout: true}, nil
+	w, err := lockWriter(ref.Name)
+	if err != nil {
+		return nil, err
+	}
+	return &BlobFiles{dir: dir, layout: true, writer: w, added: map[string]bool{}}, nil
 }
 
 // TempBlobFiles makes blob files in the directory tmpdir ("" for the
@@ -243,17 +275,65 @@ func (b *BlobFiles) Commit(f *os.File, digest v1.Hash) (string, error) {
 		return f.Name(), f.Close()
 	}
 	path := filepath.Join(b.dir, digest.Hex)
+	_, statErr := os.Lstat(path)
 	if err := commitTemp(f, path); err != nil {
 		os.Remove(f.Name())
 		return "", err
 	}
+	if statErr != nil {
+		b.mu.Lock()
+		b.added[path] = true
+		b.mu.Unlock()
+	}
 	return path, nil
 }
 
-// Discard removes a committed blob file that is not kept: one in a
-// layout stays, as a blob any later write may use.
+// Discard removes a committed blob file that is not kept: in a layout,
+// one this BlobFiles added, until Keep.
 func (b *BlobFiles) Discard(path string) {
 	if !b.layout {
 		os.Remove(path)
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.added[path] && !b.kept {
+		os.Remove(path)
+		delete(b.added, path)
+	}
+}
+
+// Keep says the image was written: the blobs added to the layout are its
+// and stay.
+func (b *BlobFiles) Keep() {
+	b.mu.Lock()
+	b.kept = true
+	b.mu.Unlock()
+}
+
+// Close removes what a layout got from a run that did not Keep, and, after
+// one that did, what killed runs left in it.
+func (b *BlobFiles) Close() {
+	if !b.layout {
+		return
+	}
+	b.mu.Lock()
+	kept := b.kept
+	if !kept {
+		for p := range b.added {
+			os.Remove(p)
+		}
+		b.added = map[string]bool{}
+	}
+	b.mu.Unlock()
+	b.writer.release(kept)
+}
+
+// removeEmptyLayout removes what a failed first write made of a layout
+// directory: the writers file and empty directories, never a blob.
+func removeEmptyLayout(dir string) {
+	os.Remove(filepath.Join(dir, writersFile))
+	for _, d := range []string{filepath.Join(dir, "blobs", "sha256"), filepath.Join(dir, "blobs"), dir} {
+		os.Remove(d) // only empty ones go
 	}
 }

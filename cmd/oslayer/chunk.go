@@ -106,6 +106,8 @@ plus its compressed size free.`,
 func runChunk(cmd *cobra.Command, img imageOptions, src, rootfs, priorRef, dest, tmpdir string, opts chunk.Options) error {
 	ctx := cmd.Context()
 	start := time.Now()
+	// Blobs written into DEST stay only when the image is.
+	defer opts.Write.Files.Close()
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// The live heap is the tree and two encoders; without a limit the
 		// collector lets garbage double it.
@@ -143,6 +145,7 @@ func runChunk(cmd *cobra.Command, img imageOptions, src, rootfs, priorRef, dest,
 	if err := layer.Write(ctx, res.Image, dest, lopts); err != nil {
 		return err
 	}
+	opts.Write.Files.Keep()
 	tarBytes, blobBytes := res.Sizes()
 	digest, err := res.Image.Digest()
 	if err != nil {

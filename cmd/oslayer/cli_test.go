@@ -39,6 +39,15 @@ func TestCLI(t *testing.T) {
 			stderr: "opening oci:/nonexistent:x: not an OCI image layout", noStdout: true},
 		{name: "unknown flag", args: []string{"diff", "--frobnicate"}, code: 2, stderr: "unknown flag: --frobnicate", noStdout: true},
 		{name: "no base marker", args: []string{"diff", example + "derived"}, code: 2, stderr: "name the base image as the first argument", noStdout: true},
+		// Run twice: once reading the layers, once from the cache.
+		{name: "a layer bigger than --max-expand", args: []string{"diff", "--max-expand", "100", example + "base", example + "derived"}, code: 2,
+			stderr: "add up to more than 100 bytes (--max-expand)", noStdout: true},
+		{name: "a layer bigger than --max-expand, cached", args: []string{"diff", "--max-expand", "100", example + "base", example + "derived"}, code: 2,
+			stderr: "add up to more than 100 bytes (--max-expand)", noStdout: true},
+		{name: "a bad --max-expand", args: []string{"diff", "--max-expand", "lots", example + "base", example + "derived"}, code: 2,
+			stderr: `--max-expand "lots": want a positive size`, noStdout: true},
+		{name: "a bad --timeout", args: []string{"diff", "--timeout", "0s", example + "base", example + "derived"}, code: 2,
+			stderr: "--timeout 0s: want a positive duration", noStdout: true},
 		// lint --rootfs with a base once dereferenced a nil tree here.
 		{name: "lint of a missing rootfs with a base", args: []string{"lint", "--rootfs", "/nonexistent", "--base", example + "base"}, code: 2,
 			stderr: "rootfs /nonexistent: no such file or directory", noStdout: true},

@@ -7,13 +7,35 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
+	"time"
 )
 
+// stopWithin is how long a command has to end after SIGINT or SIGTERM:
+// cancelled, it removes its temporary files and leaves destinations as
+// they were; one that has not returned by then is ended.
+const stopWithin = 2 * time.Second
+
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	var signalled atomic.Bool
+	go func() {
+		<-sigs
+		signal.Stop(sigs) // a second signal ends the process at once
+		signalled.Store(true)
+		cancel()
+		time.Sleep(stopWithin)
+		fmt.Fprintln(os.Stderr, "oslayer: interrupted")
+		os.Exit(2)
+	}()
 	err := newRootCmd().ExecuteContext(ctx)
-	stop()
+	if signalled.Load() {
+		// The command's own error would only say "context canceled".
+		err = errors.New("interrupted")
+	}
 	os.Exit(exitCode(err))
 }
 
@@ -27,7 +49,7 @@ type exitError struct {
 func (e *exitError) Error() string { return e.msg }
 
 // exitCode prints err and maps it to oslayer's exit codes: 0 success,
-// 1 policy failure, 2 usage error, bad input or I/O failure.
+// 1 policy failure, 2 usage error, bad input, I/O failure or interruption.
 func exitCode(err error) int {
 	if err == nil {
 		return 0

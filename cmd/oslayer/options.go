@@ -1,9 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"os"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,6 +28,8 @@ type imageOptions struct {
 	// a failed request is tried again.
 	timeout    time.Duration
 	retryTimes int
+	// maxExpand refuses layers whose files add up to more (a size).
+	maxExpand string
 }
 
 func (o *imageOptions) addFlags(cmd *cobra.Command) {
@@ -33,6 +38,7 @@ func (o *imageOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&o.platform, "platform", "", "platform to pick from multi-platform images, as os/arch[/variant] (default linux/<this machine's arch>)")
 	cmd.Flags().DurationVar(&o.timeout, "timeout", layer.DefaultTimeout, "how long to wait for a registry to connect, answer, or send more of an answer")
 	cmd.Flags().IntVar(&o.retryTimes, "retry-times", 3, "how many times to retry a registry request that failed with a 5xx, a rate limit or a reset connection")
+	cmd.Flags().StringVar(&o.maxExpand, "max-expand", "64GiB", "refuse a layer whose files add up to more than this (sparse files count at their full size)")
 }
 
 func (o *imageOptions) layerOptions() (layer.Options, error) {
@@ -82,10 +88,15 @@ func (o *imageOptions) loader() (*layer.Loader, error) {
 			cache.Warn = warn
 		}
 	}
+	maxExpand, err := parseSize(o.maxExpand)
+	if err != nil {
+		return nil, &exitError{code: 2, msg: fmt.Sprintf("--max-expand %q: %v", o.maxExpand, err)}
+	}
 	l, err := layer.NewLoader(cache)
 	if err != nil {
 		return nil, err
 	}
+	l.MaxExpand = maxExpand
 	l.Warn = warn
 	if isTerminal(os.Stderr) {
 		l.Progress = func(img *layer.Image, i int, cached bool) {
@@ -112,4 +123,26 @@ func treeGC() {
 func isTerminal(f *os.File) bool {
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// parseSize reads a size as "68719476736", "64GiB", "500MB" or "2T"
+// (binary and decimal units, K M G T with an optional B or iB).
+func parseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	i := strings.IndexFunc(t, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+	num, unit := t, ""
+	if i >= 0 {
+		num, unit = t[:i], strings.ToUpper(strings.TrimSpace(t[i:]))
+	}
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || v <= 0 {
+		return 0, errors.New("want a positive size such as 64GiB")
+	}
+	mult := map[string]float64{"": 1, "B": 1,
+		"K": 1 << 10, "KIB": 1 << 10, "KB": 1e3, "M": 1 << 20, "MIB": 1 << 20, "MB": 1e6,
+		"G": 1 << 30, "GIB": 1 << 30, "GB": 1e9, "T": 1 << 40, "TIB": 1 << 40, "TB": 1e12}[unit]
+	if mult == 0 || v*mult > math.MaxInt64 {
+		return 0, errors.New("want a positive size such as 64GiB")
+	}
+	return int64(v * mult), nil
 }
