@@ -2,6 +2,7 @@ package butane
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"strings"
 	"time"
@@ -61,7 +62,8 @@ func (res *Result) WriteLayer(w io.Writer, t *Target, c layer.Compression, mtime
 	if err != nil {
 		return err
 	}
-	if err := layer.WriteTar(zw, res.TarEntries(t, mtime)); err != nil {
+	// The content is in memory: nothing here waits long enough to cancel.
+	if err := layer.WriteTar(context.Background(), zw, res.TarEntries(t, mtime)); err != nil {
 		zw.Close()
 		return err
 	}

@@ -68,6 +68,7 @@ func NewLoader(cache *Cache) (*Loader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating temporary store: %w", err)
 	}
+	temporaries.Store(dir, true)
 	l.owned = dir
 	l.store, err = NewStore(dir)
 	return l, err

@@ -2,6 +2,7 @@ package layer
 
 import (
 	"archive/tar"
+	"context"
 	"fmt"
 	"io"
 	"maps"
@@ -33,8 +34,9 @@ type TarEntry struct {
 // as SCHILY.xattr records. The same entries always give the same bytes.
 // Of a file's names, the first written holds the content and the later
 // ones link to it, whichever the entries call the target: tar -x and
-// container runtimes need a link's target before the link.
-func WriteTar(w io.Writer, entries []TarEntry) error {
+// container runtimes need a link's target before the link. Cancelling ctx
+// stops it within a read of content.
+func WriteTar(ctx context.Context, w io.Writer, entries []TarEntry) error {
 	tw := tar.NewWriter(w)
 	for _, e := range linksAfterTargets(entries) {
 		hdr := &tar.Header{
@@ -79,8 +81,11 @@ func WriteTar(w io.Writer, entries []TarEntry) error {
 		if err := tw.WriteHeader(hdr); err != nil {
 			return fmt.Errorf("%s: %w", e.Path, err)
 		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if hdr.Typeflag == tar.TypeReg && hdr.Size > 0 && e.Content != nil {
-			if err := copyContent(tw, e); err != nil {
+			if err := copyContent(ctx, tw, e); err != nil {
 				return err
 			}
 		}
@@ -145,13 +150,13 @@ func linksAfterTargets(entries []TarEntry) []TarEntry {
 	return out
 }
 
-func copyContent(w io.Writer, e TarEntry) error {
+func copyContent(ctx context.Context, w io.Writer, e TarEntry) error {
 	rc, err := e.Content()
 	if err != nil {
 		return fmt.Errorf("%s: %w", e.Path, err)
 	}
 	defer rc.Close()
-	n, err := io.Copy(w, io.LimitReader(rc, e.Size))
+	n, err := io.Copy(w, io.LimitReader(ctxReader{ctx, rc}, e.Size))
 	if err != nil {
 		return fmt.Errorf("%s: %w", e.Path, err)
 	}

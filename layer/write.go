@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -297,7 +298,26 @@ const tempPrefix = ".oslayer-tmp-"
 
 // createTemp creates a temporary file in dir for the file called base.
 func createTemp(dir, base string) (*os.File, error) {
-	return os.CreateTemp(dir, tempPrefix+base+"-*")
+	f, err := os.CreateTemp(dir, tempPrefix+base+"-*")
+	if err == nil {
+		temporaries.Store(f.Name(), true)
+	}
+	return f, err
+}
+
+// temporaries are the temporary files and directories this process made
+// and may not have removed yet.
+var temporaries sync.Map
+
+// RemoveTemporaries removes the temporary files and directories this
+// process made that are still there: for a process about to end before
+// its deferred clean-ups run (an interrupt that work did not heed).
+func RemoveTemporaries() {
+	temporaries.Range(func(p, _ any) bool {
+		os.RemoveAll(p.(string))
+		temporaries.Delete(p)
+		return true
+	})
 }
 
 // commitTemp makes the temporary file f, fully written, durable and
@@ -313,6 +333,9 @@ func commitTemp(f *os.File, path string) error {
 	if err == nil {
 		err = os.Rename(f.Name(), path)
 	}
+	if err == nil {
+		temporaries.Delete(f.Name())
+	}
 	return err
 }
 
@@ -320,6 +343,7 @@ func commitTemp(f *os.File, path string) error {
 func discardTemp(f *os.File) {
 	f.Close()
 	os.Remove(f.Name())
+	temporaries.Delete(f.Name())
 }
 
 // writeFileAtomic replaces path by a file holding data: readers see the old

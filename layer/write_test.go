@@ -803,7 +803,7 @@ func TestWriteTarPutsContentFirst(t *testing.T) {
 		{Path: "x", Metadata: file, Hardlink: "lower/file"},
 	}
 	var buf bytes.Buffer
-	if err := WriteTar(&buf, entries); err != nil {
+	if err := WriteTar(context.Background(), &buf, entries); err != nil {
 		t.Fatal(err)
 	}
 	tr := tar.NewReader(bytes.NewReader(buf.Bytes()))

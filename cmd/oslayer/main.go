@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/oslayer/oslayer/layer"
 )
 
 // stopWithin is how long a command has to end after SIGINT or SIGTERM:
@@ -28,6 +30,7 @@ func main() {
 		signalled.Store(true)
 		cancel()
 		time.Sleep(stopWithin)
+		layer.RemoveTemporaries()
 		fmt.Fprintln(os.Stderr, "oslayer: interrupted")
 		os.Exit(2)
 	}()

@@ -220,7 +220,7 @@ func writeLayer(ctx context.Context, tree *layer.Tree, l *Layer, opts WriteOptio
 		return nil, nil, err
 	}
 	uncompressed := &hashCounter{h: sha256.New(), progress: opts.Progress, total: written}
-	if err := layer.WriteTar(io.MultiWriter(zw, uncompressed), entries); err != nil {
+	if err := layer.WriteTar(ctx, io.MultiWriter(zw, uncompressed), entries); err != nil {
 		return nil, nil, err
 	}
 	if err := zw.Close(); err != nil {
