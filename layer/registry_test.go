@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -157,5 +159,31 @@ func TestInsecureRegistriesFromRegistriesConf(t *testing.T) {
 	}
 	if _, err := Open(context.Background(), "docker://"+host+"/os/derived:1", Options{InsecureRegistries: []string{"localhost:1"}}); !errors.Is(err, ErrPlainHTTP) {
 		t.Errorf("another registry marked insecure: %v, want a refusal", err)
+	}
+}
+
+// TestTLSRegistryIsVerified: a registry with a certificate nobody signed
+// is refused with TLS verification on, and read with Insecure; its
+// credentials go over TLS only.
+func TestTLSRegistryIsVerified(t *testing.T) {
+	dir := isolateAuth(t)
+	reg := registry.New()
+	srv := httptest.NewTLSServer(basicAuth(reg, "builder", "s3cret"))
+	t.Cleanup(srv.Close)
+	u, _ := url.Parse(srv.URL)
+	authFile(t, filepath.Join(dir, "auth.json"), u.Host, "builder", "s3cret")
+	t.Setenv("REGISTRY_AUTH_FILE", filepath.Join(dir, "auth.json"))
+	if err := Write(context.Background(), fixtures.BaseImage(t), "docker://"+u.Host+"/os/base:1", Options{Insecure: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(context.Background(), "docker://"+u.Host+"/os/base:1", Options{}); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("an unverifiable certificate: %v, want a refusal", err)
+	}
+	img, err := Open(context.Background(), "docker://"+u.Host+"/os/base:1", Options{Insecure: true})
+	if err != nil {
+		t.Fatalf("with --tls-verify=false: %v", err)
+	}
+	if _, err := newLoader(t, nil).Tree(context.Background(), img, len(img.Layers), ContentKept); err != nil {
+		t.Error(err)
 	}
 }
