@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/oslayer/oslayer/internal/enum"
 	"github.com/oslayer/oslayer/layer"
 )
 
@@ -26,28 +27,15 @@ const (
 // Kinds lists every Kind in display order.
 var Kinds = []Kind{Added, Modified, Metadata, TypeChange, Removed}
 
-var kindNames = map[Kind]string{Added: "added", Modified: "modified", Metadata: "metadata", TypeChange: "typechange", Removed: "removed"}
+var kindNames = enum.Names[Kind]{Added: "added", Modified: "modified", Metadata: "metadata", TypeChange: "typechange", Removed: "removed"}
 
-func (k Kind) String() string {
-	if s, ok := kindNames[k]; ok {
-		return s
-	}
-	return fmt.Sprintf("kind(%d)", uint8(k))
-}
+func (k Kind) String() string { return kindNames.Name(k, "kind") }
 
 // MarshalText spells the kind as String does, for JSON output.
 func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
 // UnmarshalText reads what MarshalText wrote.
-func (k *Kind) UnmarshalText(b []byte) error {
-	for kind, name := range kindNames {
-		if name == string(b) {
-			*k = kind
-			return nil
-		}
-	}
-	return fmt.Errorf("unknown change kind %q", b)
-}
+func (k *Kind) UnmarshalText(b []byte) error { return kindNames.Parse(b, "change kind", k) }
 
 // Change is one path that differs between the base and the derived tree.
 type Change struct {

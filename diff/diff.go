@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/oslayer/oslayer/internal/enum"
 	"github.com/oslayer/oslayer/layer"
 )
 
@@ -37,26 +38,15 @@ const (
 	ComparedLayers
 )
 
-func (c Comparison) String() string {
-	if c == ComparedLayers {
-		return "layers"
-	}
-	return "full"
-}
+var comparisonNames = enum.Names[Comparison]{ComparedFull: "full", ComparedLayers: "layers"}
+
+func (c Comparison) String() string { return comparisonNames.Name(c, "comparison") }
 
 // MarshalText spells the comparison as the JSON output does.
 func (c Comparison) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
 
 // UnmarshalText reads what MarshalText wrote.
-func (c *Comparison) UnmarshalText(b []byte) error {
-	for _, v := range []Comparison{ComparedFull, ComparedLayers} {
-		if v.String() == string(b) {
-			*c = v
-			return nil
-		}
-	}
-	return fmt.Errorf("unknown comparison %q", b)
-}
+func (c *Comparison) UnmarshalText(b []byte) error { return comparisonNames.Parse(b, "comparison", c) }
 
 // Result is the outcome of a diff. Its JSON form is oslayer's documented
 // output contract.

@@ -2,9 +2,9 @@ package diff
 
 import (
 	"cmp"
-	"fmt"
 	"slices"
 
+	"github.com/oslayer/oslayer/internal/enum"
 	"github.com/oslayer/oslayer/layer/pkgdb"
 )
 
@@ -41,29 +41,18 @@ const (
 	PackageRemoved
 )
 
-var packageKindNames = map[PackageKind]string{
+var packageKindNames = enum.Names[PackageKind]{
 	PackageAdded: "added", PackageUpgraded: "upgraded", PackageDowngraded: "downgraded", PackageRemoved: "removed",
 }
 
-func (k PackageKind) String() string {
-	if s, ok := packageKindNames[k]; ok {
-		return s
-	}
-	return fmt.Sprintf("kind(%d)", uint8(k))
-}
+func (k PackageKind) String() string { return packageKindNames.Name(k, "kind") }
 
 // MarshalText spells the kind as String does, for JSON output.
 func (k PackageKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
 // UnmarshalText reads what MarshalText wrote.
 func (k *PackageKind) UnmarshalText(b []byte) error {
-	for kind, name := range packageKindNames {
-		if name == string(b) {
-			*k = kind
-			return nil
-		}
-	}
-	return fmt.Errorf("unknown package change kind %q", b)
+	return packageKindNames.Parse(b, "package change kind", k)
 }
 
 type pkgKey struct {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 
+	"github.com/oslayer/oslayer/internal/enum"
 	"github.com/oslayer/oslayer/layer/pkgdb"
 )
 
@@ -55,31 +56,19 @@ const (
 	BaseFromAnnotation
 )
 
-func (o BaseOrigin) String() string {
-	switch o {
-	case BaseFromArgument:
-		return "argument"
-	case BaseFromFinalDiffID:
-		return "label " + FinalDiffIDLabel
-	case BaseFromAnnotation:
-		return "annotation " + BaseNameAnnotation
-	}
-	return fmt.Sprintf("origin(%d)", uint8(o))
+var baseOriginNames = enum.Names[BaseOrigin]{
+	BaseFromArgument:    "argument",
+	BaseFromFinalDiffID: "label " + FinalDiffIDLabel,
+	BaseFromAnnotation:  "annotation " + BaseNameAnnotation,
 }
+
+func (o BaseOrigin) String() string { return baseOriginNames.Name(o, "origin") }
 
 // MarshalText spells the origin as String does, for JSON output.
 func (o BaseOrigin) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
 
 // UnmarshalText reads what MarshalText wrote.
-func (o *BaseOrigin) UnmarshalText(b []byte) error {
-	for c := BaseFromArgument; c <= BaseFromAnnotation; c++ {
-		if c.String() == string(b) {
-			*o = c
-			return nil
-		}
-	}
-	return fmt.Errorf("unknown base origin %q", b)
-}
+func (o *BaseOrigin) UnmarshalText(b []byte) error { return baseOriginNames.Parse(b, "base origin", o) }
 
 // BaseOf returns img itself as a base: all its layers.
 func BaseOf(img *Image) *Base {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+
+	"github.com/oslayer/oslayer/internal/enum"
 )
 
 // Type is the kind of a filesystem object.
@@ -25,7 +27,7 @@ const (
 	TypeFIFO
 )
 
-var typeNames = map[Type]string{
+var typeNames = enum.Names[Type]{
 	TypeUnknown: "unknown",
 	TypeRegular: "file",
 	TypeDir:     "directory",
@@ -35,26 +37,13 @@ var typeNames = map[Type]string{
 	TypeFIFO:    "fifo",
 }
 
-func (t Type) String() string {
-	if s, ok := typeNames[t]; ok {
-		return s
-	}
-	return fmt.Sprintf("type(%d)", uint8(t))
-}
+func (t Type) String() string { return typeNames.Name(t, "type") }
 
 // MarshalText spells the type as String does, for JSON output.
 func (t Type) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
 
 // UnmarshalText reads what MarshalText wrote.
-func (t *Type) UnmarshalText(b []byte) error {
-	for typ, name := range typeNames {
-		if name == string(b) {
-			*t = typ
-			return nil
-		}
-	}
-	return fmt.Errorf("unknown file type %q", b)
-}
+func (t *Type) UnmarshalText(b []byte) error { return typeNames.Parse(b, "file type", t) }
 
 // FileMode returns the fs.FileMode type bits of t.
 func (t Type) FileMode() fs.FileMode {

@@ -2,12 +2,12 @@ package chunk
 
 import (
 	"cmp"
-	"fmt"
 	"maps"
 	"path"
 	"slices"
 	"strings"
 
+	"github.com/oslayer/oslayer/internal/enum"
 	"github.com/oslayer/oslayer/layer"
 	"github.com/oslayer/oslayer/layer/pkgdb"
 )
@@ -25,17 +25,12 @@ const (
 	KindUnclaimed                 // everything else
 )
 
-var kindNames = map[Kind]string{
+var kindNames = enum.Names[Kind]{
 	KindXattr: "xattr", KindPackage: "package", KindKernel: "kernel",
 	KindPkgDB: "pkgdb", KindBig: "big", KindUnclaimed: "unclaimed",
 }
 
-func (k Kind) String() string {
-	if s, ok := kindNames[k]; ok {
-		return s
-	}
-	return fmt.Sprintf("kind(%d)", uint8(k))
-}
+func (k Kind) String() string { return kindNames.Name(k, "kind") }
 
 // componentKey is a component's identity: its kind and name. Fedora's
 // kernel package is called kernel, like the kernel component of the files
