@@ -10,7 +10,8 @@
 #   registry   ci/faultproxy.py in front of a real docker-registry truncates, stalls, corrupts
 #              and fails (503) layer blobs: exit 2 naming the blob, or success after retries
 #   cache      the content store edited under its names: the same result, one warning
-#   sparse     a 10 KiB layer holding a 20 GiB sparse file: diff finishes; --max-expand refuses
+#   sparse     a 10 KiB layer holding a 20 GiB sparse file: diff and chunk finish; --max-expand
+#              refuses
 #   many       a layer of 1,000,000 empty files (ci/bench-many-files.sh's): diff finishes
 #
 # Needs root (tmpfs), what ci/bench-images.sh needs, docker-registry, skopeo, umoci, GNU tar,
@@ -163,7 +164,10 @@ umoci init --layout "$S/layout" && umoci new --image "$S/layout:base" && umoci n
 umoci raw add-layer --image "$S/layout:d" "$S/layer.tar"
 timed "$OSL" diff --no-cache "oci:$S/layout:base" "oci:$S/layout:d" >/dev/null 2>&1 && code=0 || code=$?
 ok=no; [[ $code == 0 ]] && ok=ok
-row "20 GiB sparse file in a 10 KiB layer" "$ok" "diff exit $code (the holes are hashed)"
+row "20 GiB sparse file in a 10 KiB layer" "$ok" "diff exit $code (its data hashed, not its holes)"
+timed "$OSL" chunk --compression zstd --tmpdir "$S" "oci:$S/layout:d" "oci:$S/out:z" >/dev/null 2>&1 && code=0 || code=$?
+ok=no; [[ $code == 0 && $(find "$S" -maxdepth 1 -name '.oslayer-tmp-*' | wc -l) == 0 ]] && ok=ok
+row "chunk of it, zstd" "$ok" "exit $code (written whole: 20 GiB of zeros hashed and compressed)"
 timed "$OSL" diff --no-cache --max-expand 10GiB "oci:$S/layout:base" "oci:$S/layout:d" >/dev/null 2>"$F/sparse.err" && code=0 || code=$?
 ok=no; [[ $code == 2 ]] && grep -q "max-expand" "$F/sparse.err" && ok=ok
 row "the same with --max-expand 10GiB" "$ok" "exit $code"

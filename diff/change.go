@@ -123,8 +123,13 @@ type Attrs struct {
 	UID  uint32     `json:"uid"`
 	GID  uint32     `json:"gid"`
 	Size int64      `json:"size,omitempty"`
-	// Digest is a regular file's (zero when it was not computed).
+	// Digest is the sha256 of a regular file's bytes (zero when it was
+	// not computed).
 	Digest *layer.Digest `json:"digest,omitempty"`
+	// HoleDigest replaces Digest for a file stored sparse: the sha256 of
+	// its blocks that are not all zeros (see layer.Metadata.Sparse), which
+	// costs no time for its holes.
+	HoleDigest *layer.Digest `json:"hole_digest,omitempty"`
 	// Target is a symlink's target, or a device's numbers ("8:1").
 	Target string   `json:"target,omitempty"`
 	Xattrs []string `json:"xattrs,omitempty"`
@@ -138,6 +143,9 @@ func attrsOf(n *layer.Node) *Attrs {
 	switch n.Type {
 	case layer.TypeRegular:
 		a.Size, a.Digest = n.Size, &n.Digest
+		if n.Sparse {
+			a.Digest, a.HoleDigest = nil, &n.Digest
+		}
 	case layer.TypeSymlink:
 		a.Target = n.Linkname
 	case layer.TypeChar, layer.TypeBlock:
@@ -156,6 +164,9 @@ func (a *Attrs) node() *layer.Node {
 	if a.Digest != nil {
 		n.Digest = *a.Digest
 	}
+	if a.HoleDigest != nil {
+		n.Digest, n.Sparse = *a.HoleDigest, true
+	}
 	switch a.Type {
 	case layer.TypeSymlink:
 		n.Linkname = a.Target
@@ -171,8 +182,9 @@ func (a *Attrs) node() *layer.Node {
 	return n
 }
 
-// contentDetails says how the content of two nodes of the same type
-// differs: file bytes, link target or device numbers.
+// contentDetails says how the content of two nodes of the same type, and
+// of the same storage (both sparse or neither), differs: file bytes, link
+// target or device numbers.
 func contentDetails(a, b *layer.Node) []string {
 	switch a.Type {
 	case layer.TypeRegular:

@@ -17,14 +17,15 @@ type CompareOptions struct {
 // is reported with everything below it. Mount points of a rootfs are not
 // compared.
 func Compare(base, derived *layer.Tree, opts CompareOptions) []Change {
-	c := &comparer{opts: opts}
+	c := &comparer{opts: opts, base: base, derived: derived}
 	c.dir("/", base.Root, derived.Root)
 	return c.out
 }
 
 type comparer struct {
-	opts CompareOptions
-	out  []Change
+	opts          CompareOptions
+	base, derived *layer.Tree
+	out           []Change
 }
 
 // child is the absolute path of name in the directory at the absolute
@@ -89,7 +90,7 @@ func (c *comparer) node(p string, a, b *layer.Node) {
 	case a.Type == layer.TypeDir:
 		c.dir(p, a, b)
 	default:
-		content := contentDetails(a, b)
+		content := c.contentDetails(a, b)
 		meta := metadataDetails(a, b, c.opts.IncludeMtime)
 		kind := Modified
 		if len(content) == 0 {
@@ -101,6 +102,28 @@ func (c *comparer) node(p string, a, b *layer.Node) {
 		c.out = append(c.out, Change{Path: p, Kind: kind, Type: b.Type, SizeDelta: b.Size - a.Size,
 			Details: append(content, meta...), Layer: c.layerOf(b), Old: a, New: b})
 	}
+}
+
+// contentDetails says how the content of two nodes of the same type
+// differs: file bytes, link target or device numbers. Two files of one
+// size, one stored sparse and one not, are compared by their hole
+// digests (see layer.Tree.HoleDigest).
+func (c *comparer) contentDetails(a, b *layer.Node) []string {
+	if a.Type != layer.TypeRegular || a.Sparse == b.Sparse || a.Size != b.Size {
+		return contentDetails(a, b)
+	}
+	da, err := c.base.HoleDigest(a)
+	if err != nil {
+		return []string{"content (not compared: " + err.Error() + ")"}
+	}
+	db, err := c.derived.HoleDigest(b)
+	if err != nil {
+		return []string{"content (not compared: " + err.Error() + ")"}
+	}
+	if da != db {
+		return []string{"content"}
+	}
+	return nil
 }
 
 // all reports n and everything below it as added or removed.

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"strings"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -90,4 +91,52 @@ func image(t *testing.T, img v1.Image) *layer.Image {
 		t.Fatal(err)
 	}
 	return im
+}
+
+// TestSparseAgainstDenseCopy: the same bytes, stored dense in the base
+// and sparse in the derived layer (or the other way), are no change; one
+// byte more is. The dense side is read again from its layer to compare.
+func TestSparseAgainstDenseCopy(t *testing.T) {
+	dense := make([]byte, 8<<20)
+	copy(dense[4096:], "data")
+	sparse := func(data string) v1.Layer {
+		var buf bytes.Buffer
+		tw := tar.NewWriter(&buf)
+		tw.WriteHeader(&tar.Header{Name: "usr/", Typeflag: tar.TypeDir, Mode: 0o755})
+		tw.Flush()
+		fixtures.SparseEntry(&buf, "usr/f", 8<<20, 4096, data)
+		buf.Write(make([]byte, 1024))
+		return fixtures.LayerFromTar(t, buf.Bytes(), "gzip")
+	}
+	plain := fixtures.LayerFromTar(t, fixtures.Tar(t, fixtures.Dir("usr", 0o755), fixtures.Reg("usr/f", string(dense), 0o644)), "gzip")
+	l := loader(t)
+	treeOf := func(layers ...v1.Layer) *layer.Tree {
+		img, err := layer.FromV1(layer.Reference{Transport: "oci", Name: "x"}, fixtures.Image(t, nil, nil, layers...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := l.Tree(context.Background(), img, len(img.Layers), layer.ContentKept)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tr
+	}
+	base, same, other := treeOf(plain), treeOf(plain, sparse("data")), treeOf(plain, sparse("dat4"))
+	if n := same.Lookup("usr/f"); !n.Sparse || base.Lookup("usr/f").Sparse {
+		t.Fatal("the fixture does not store the file sparse on one side only")
+	}
+	if c := Compare(base, same, CompareOptions{}); len(c) != 0 {
+		t.Errorf("same bytes, dense then sparse: %+v", c)
+	}
+	if c := Compare(same, base, CompareOptions{}); len(c) != 0 {
+		t.Errorf("same bytes, sparse then dense: %+v", c)
+	}
+	if c := Compare(base, other, CompareOptions{}); len(c) != 1 || c[0].Kind != Modified || c[0].Details[0] != "content" {
+		t.Errorf("one byte changed: %+v", c)
+	}
+	var out bytes.Buffer
+	WriteJSON(&out, &Result{Changes: Compare(base, other, CompareOptions{})})
+	if s := out.String(); !strings.Contains(s, `"hole_digest"`) || strings.Count(s, `"digest"`) != 1 {
+		t.Errorf("JSON gives the sparse side's hole digest and the dense side's digest: %s", s)
+	}
 }

@@ -85,11 +85,7 @@ func (r *layerReader) content(n *Node) (*verifiedReader, error) {
 	fail := func(err error) error {
 		return layerError(r.img, r.i, fmt.Errorf("reading /%s: %w", n.Path(), err))
 	}
-	at := start(n)
-	if at < 0 || at < r.cr.n {
-		return nil, fail(errors.New("its bytes cannot be found in the layer"))
-	}
-	if _, err := io.CopyN(io.Discard, &r.cr, at-r.cr.n); err != nil {
+	if err := r.skipTo(n); err != nil {
 		return nil, fail(err)
 	}
 	var content io.Reader = io.LimitReader(&r.cr, n.Size)
@@ -107,6 +103,17 @@ func (r *layerReader) content(n *Node) (*verifiedReader, error) {
 	return v, nil
 }
 
+// skipTo reads up to where n's entry is read from, which must not be
+// before what was read already.
+func (r *layerReader) skipTo(n *Node) error {
+	at := start(n)
+	if at < 0 || at < r.cr.n {
+		return errors.New("its bytes cannot be found in the layer")
+	}
+	_, err := io.CopyN(io.Discard, &r.cr, at-r.cr.n)
+	return err
+}
+
 // openLayerEntry streams the content of a regular file node of a tree the
 // loader built from img by reading its layer again, from the start up to
 // the file.
@@ -118,6 +125,19 @@ func (l *Loader) openLayerEntry(ctx context.Context, img *Image, n *Node) (io.Re
 	r, err := l.rereadLayer(ctx, img, i)
 	if err != nil {
 		return nil, err
+	}
+	if n.Sparse {
+		err := r.skipTo(n)
+		var f *SparseFile
+		if err == nil {
+			f, err = openSparse(&r.cr, n, !n.Digest.IsZero())
+		}
+		if err != nil {
+			r.Close()
+			return nil, layerError(img, i, fmt.Errorf("reading /%s: %w", n.Path(), err))
+		}
+		f.close = r.Close
+		return f, nil
 	}
 	v, err := r.content(n)
 	if err != nil {
@@ -172,8 +192,8 @@ func (l *Loader) keepContent(ctx context.Context, img *Image, t *Tree) error {
 	byLayer := map[int][]*Node{}
 	seen := map[Digest]bool{}
 	for _, n := range keptNodes(t) {
-		if n.Type != TypeRegular || seen[n.Digest] {
-			continue
+		if n.Type != TypeRegular || n.Sparse || seen[n.Digest] {
+			continue // a sparse file is read from its layer when opened
 		}
 		seen[n.Digest] = true
 		if l.store.Has(n.Digest) {
@@ -228,12 +248,13 @@ func (l *Loader) dropStored(d Digest) {
 
 // open opens a node's content under a content policy (not ContentSpool,
 // whose tree reads its own spool). The store is read for kept files only:
-// keepContent checked those.
+// keepContent checked those. A kept file stored sparse is not in the store
+// (it holds files by the sha256 of their bytes) and is read from its layer.
 func (l *Loader) open(ctx context.Context, img *Image, n *Node, policy Content) (io.ReadCloser, error) {
 	if Kept(n.Path()) && l.store.Has(n.Digest) {
 		return l.store.Open(n.Digest)
 	}
-	if policy != ContentReread {
+	if policy != ContentReread && !(n.Sparse && Kept(n.Path())) {
 		return nil, ErrNoContent
 	}
 	return l.openLayerEntry(ctx, img, n)

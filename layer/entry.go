@@ -103,7 +103,12 @@ const (
 
 // Metadata is what a tar header says about a filesystem object, normalised.
 type Metadata struct {
-	Type     Type
+	Type Type
+	// Sparse marks a regular file stored with holes (a sparse tar entry, a
+	// rootfs file the filesystem keeps sparse) of at least a MiB: its
+	// Digest is then the hole digest, hashed from its data alone, not the
+	// sha256 of its bytes, and Tree.Open returns a *SparseFile.
+	Sparse   bool
 	Mode     uint32 // permission bits plus setuid, setgid and sticky (07777)
 	UID, GID uint32
 	Size     int64 // content size of regular files; 0 otherwise
@@ -113,7 +118,7 @@ type Metadata struct {
 	// bits wide.
 	Devmajor, Devminor uint32
 	Xattrs             map[string]string
-	Digest             Digest // content digest of regular files
+	Digest             Digest // sha256 of a regular file's content (see Sparse)
 }
 
 // Entry is one tar entry of a layer, after path sanitisation.

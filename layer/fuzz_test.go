@@ -4,6 +4,8 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"io"
+	"os"
 	"testing"
 	"time"
 
@@ -48,6 +50,65 @@ func FuzzIndexApply(f *testing.F) {
 			}
 			if n.Type == 0 {
 				t.Fatalf("node %q has no type", p)
+			}
+		}
+	})
+}
+
+// FuzzSparseMap checks the sparse maps oslayer reads back from a tar's
+// headers against archive/tar's expansion of the same entries: whatever
+// the bytes, an entry indexed sparse has the hole digest of the bytes
+// archive/tar reads for it, and opens again to those bytes.
+func FuzzSparseMap(f *testing.F) {
+	var pax10, pax01 bytes.Buffer
+	fixtures.SparseEntry(&pax10, "f", 3<<20, 1<<20+5, "data")
+	pax10.Write(make([]byte, 1024))
+	f.Add(pax10.Bytes())
+	// The old GNU form, as GNU tar writes it (tar --format=gnu -S), 26
+	// runs: a map in the header and two extension blocks.
+	gnu, err := os.ReadFile("testdata/gnu-sparse.tar")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(gnu)
+	rec := fixtures.PAXRecord("GNU.sparse.major", "0") + fixtures.PAXRecord("GNU.sparse.minor", "1") +
+		fixtures.PAXRecord("GNU.sparse.name", "h") + fixtures.PAXRecord("GNU.sparse.size", "2097152") +
+		fixtures.PAXRecord("GNU.sparse.numblocks", "1") + fixtures.PAXRecord("GNU.sparse.map", "1048576,2")
+	fixtures.RawBlock(&pax01, fixtures.RawHeader("PaxHeaders/h", 'x', int64(len(rec))))
+	fixtures.RawBlock(&pax01, []byte(rec))
+	fixtures.RawBlock(&pax01, fixtures.RawHeader("h", '0', 2))
+	fixtures.RawBlock(&pax01, []byte("hi"))
+	pax01.Write(make([]byte, 1024))
+	f.Add(pax01.Bytes())
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		idx, err := indexTar(ctx, bytes.NewReader(data), nil, nil, true, 64<<20)
+		if err != nil {
+			return
+		}
+		for _, e := range idx.Entries {
+			if !e.Sparse {
+				continue
+			}
+			tr := tar.NewReader(bytes.NewReader(data[e.Header:]))
+			if _, err := tr.Next(); err != nil {
+				t.Fatalf("entry %q indexed sparse, but archive/tar cannot read its header again: %v", e.Path, err)
+			}
+			hh := newHoleHasher(e.Size)
+			if _, err := io.Copy(hh, tr); err != nil {
+				t.Fatalf("entry %q indexed sparse, but archive/tar cannot read it: %v", e.Path, err)
+			}
+			if d, whole := hh.Sum(); d != e.Digest || !whole {
+				t.Fatalf("entry %q: hole digest %s, archive/tar's bytes give %s", e.Path, e.Digest, d)
+			}
+			n := &Node{Metadata: e.Metadata, Offset: e.Offset, Header: e.Header}
+			f, err := openSparse(bytes.NewReader(data[e.Header:]), n, true)
+			if err != nil {
+				t.Fatalf("entry %q does not open again: %v", e.Path, err)
+			}
+			if _, err := io.Copy(io.Discard, f); err != nil {
+				t.Fatalf("entry %q reads again wrong: %v", e.Path, err)
 			}
 		}
 	})

@@ -306,6 +306,7 @@ func (l *Loader) Tree(ctx context.Context, img *Image, n int, policy Content) (*
 		}
 		return l.open(ctx, img, n, policy)
 	}
+	t.reread = func(n *Node) (io.ReadCloser, error) { return l.open(ctx, img, n, ContentReread) }
 	return t, nil
 }
 

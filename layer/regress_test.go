@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -107,20 +109,42 @@ func TestSparseLayerEntriesAreBounded(t *testing.T) {
 	if _, err := indexTar(context.Background(), &many, nil, nil, false, 64<<30); err == nil || !strings.Contains(err.Error(), `entry "f2"`) {
 		t.Errorf("three 30 GiB files against 64 GiB: %v", err)
 	}
-	fixtures.SparseEntry(&small, "f", 1<<20, 0, "")
+	// Under a MiB of holes, a sparse file is hashed as its bytes.
+	fixtures.SparseEntry(&small, "f", 1<<20-1, 0, "")
 	small.Write(make([]byte, 1024))
 	idx, err := IndexTar(context.Background(), &small, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e := idx.Entries[0]; e.Size != 1<<20 || e.Offset != -1 || e.Digest.Hex() != sha256Hex(make([]byte, 1<<20)) {
+	if e := idx.Entries[0]; e.Size != 1<<20-1 || e.Offset != -1 || e.Sparse || e.Digest.Hex() != sha256Hex(make([]byte, 1<<20-1)) {
 		t.Errorf("sparse entry = %+v", e)
 	}
-	// Cancelling stops the expansion of holes, which reads no input.
+	// From a MiB of holes on, only the data is read and hashed: 60 GiB
+	// holding "data" at 40 GiB has the hole digest of its one block that
+	// is not zeros, worked out here from the definition.
+	var big bytes.Buffer
+	const at = 40<<30 + 100
+	fixtures.SparseEntry(&big, "f", 60<<30, at, "data")
+	big.Write(make([]byte, 1024))
+	idx, err = IndexTar(context.Background(), &big, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := make([]byte, 64<<10)
+	copy(block[at%(64<<10):], "data")
+	want := sha256.New()
+	want.Write([]byte("oslayer hole digest v1\n"))
+	want.Write(binary.BigEndian.AppendUint64(nil, 60<<30))
+	want.Write(binary.BigEndian.AppendUint64(nil, at/(64<<10)))
+	want.Write(block)
+	if e := idx.Entries[0]; !e.Sparse || e.Size != 60<<30 || e.Digest.Hex() != hex.EncodeToString(want.Sum(nil)) {
+		t.Errorf("60 GiB sparse entry = %+v, want hole digest %x", e, want.Sum(nil))
+	}
+	// Cancelling stops the hashing of a sparse file's data.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var mid bytes.Buffer
-	fixtures.SparseEntry(&mid, "f", 1<<30, 0, "")
+	fixtures.SparseEntry(&mid, "f", 1<<30, 0, strings.Repeat("x", 8<<20))
 	mid.Write(make([]byte, 1024))
 	if _, err := IndexTar(ctx, &mid, nil, nil); err == nil || !strings.Contains(err.Error(), "context canceled") {
 		t.Errorf("cancelled: %v", err)

@@ -73,7 +73,16 @@ func TreeFromDir(ctx context.Context, dir string, opts DirOptions) (*Tree, error
 		}
 	}
 	t.content = func(n *Node) (io.ReadCloser, error) {
-		return openRegular(filepath.Join(root, filepath.FromSlash(n.Path())))
+		f, err := openRegular(filepath.Join(root, filepath.FromSlash(n.Path())))
+		if err != nil || !n.Sparse {
+			return f, err
+		}
+		exts, ok := fileExtents(f, n.Size)
+		if !ok {
+			f.Close()
+			return nil, fmt.Errorf("/%s: its holes cannot be found again", n.Path())
+		}
+		return sparseOfFile(f, exts, n.Size), nil
 	}
 	return t, nil
 }
@@ -287,6 +296,14 @@ func (r *dirReader) hashFile(n *Node, buf []byte) error {
 		return fmt.Errorf("rootfs: %w", err)
 	}
 	defer f.Close()
+	if exts, size, ok := holesOf(f); ok {
+		d, err := digestExtents(sparseOfFile(f, exts, size).data, exts, size, buf, true)
+		if err != nil {
+			return fmt.Errorf("rootfs: reading %s: %w", p, err)
+		}
+		n.Size, n.Sparse, n.Digest = size, true, d
+		return nil
+	}
 	h := sha256.New()
 	size, err := io.CopyBuffer(h, f, buf)
 	if err != nil {
@@ -295,6 +312,20 @@ func (r *dirReader) hashFile(n *Node, buf []byte) error {
 	n.Size = size
 	h.Sum(n.Digest[:0])
 	return nil
+}
+
+// holesOf returns the data runs of a file the filesystem stores with at
+// least sparseMin bytes of holes.
+func holesOf(f *os.File) ([]Extent, int64, bool) {
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil || st.Blocks*512+sparseMin > st.Size {
+		return nil, 0, false
+	}
+	exts, ok := fileExtents(f, st.Size)
+	if !ok || holes(exts, st.Size) < sparseMin {
+		return nil, 0, false
+	}
+	return exts, st.Size, true
 }
 
 // MountPointsBelow returns the mount points strictly below root (an

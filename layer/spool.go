@@ -89,6 +89,13 @@ func (s *Spooled) open(n *Node) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("/%s: %w", n.Path(), ErrNoContent)
 	}
 	f := s.files[n.DataLayer]
+	if n.Sparse {
+		sf, err := openSparse(io.NewSectionReader(f, n.Header, 1<<62), n, false)
+		if err != nil {
+			return nil, fmt.Errorf("/%s: %w", n.Path(), err)
+		}
+		return sf, nil
+	}
 	if n.Offset >= 0 {
 		return sectionCloser{io.NewSectionReader(f, n.Offset, n.Size)}, nil
 	}

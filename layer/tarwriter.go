@@ -36,61 +36,90 @@ type TarEntry struct {
 // ones link to it, whichever the entries call the target: tar -x and
 // container runtimes need a link's target before the link. Cancelling ctx
 // stops it within a read of content.
+//
+// A file stored sparse is written as a plain entry, its holes as zeros
+// (read from no input): containers-storage refuses GNU sparse entries
+// ("unhandled tar header type 83") and the tar crate bootc imports layers
+// with reads PAX sparse entries as their raw map and data, so no sparse
+// form is safe in an image layer. podman and buildah never write one.
 func WriteTar(ctx context.Context, w io.Writer, entries []TarEntry) error {
 	tw := tar.NewWriter(w)
 	for _, e := range linksAfterTargets(entries) {
-		hdr := &tar.Header{
-			Name:    e.Path,
-			Mode:    int64(e.Mode & 0o7777),
-			Uid:     int(e.UID),
-			Gid:     int(e.GID),
-			ModTime: time.Unix(e.ModTime/int64(time.Second), 0).UTC(),
-			Format:  tar.FormatPAX,
-		}
-		switch {
-		case e.Whiteout:
-			dir, base := split(e.Path)
-			hdr.Name, hdr.Typeflag, hdr.Mode = join(dir, whiteoutPrefix+base), tar.TypeReg, 0
-		case e.Hardlink != "":
-			hdr.Typeflag, hdr.Linkname = tar.TypeLink, e.Hardlink
-		default:
-			switch e.Type {
-			case TypeRegular:
-				hdr.Typeflag, hdr.Size = tar.TypeReg, e.Size
-			case TypeDir:
-				hdr.Typeflag, hdr.Name = tar.TypeDir, e.Path+"/"
-			case TypeSymlink:
-				hdr.Typeflag, hdr.Linkname = tar.TypeSymlink, e.Linkname
-			case TypeChar, TypeBlock:
-				hdr.Typeflag, hdr.Devmajor, hdr.Devminor = tar.TypeChar, int64(e.Devmajor), int64(e.Devminor)
-				if e.Type == TypeBlock {
-					hdr.Typeflag = tar.TypeBlock
-				}
-			case TypeFIFO:
-				hdr.Typeflag = tar.TypeFifo
-			default:
-				return fmt.Errorf("%s: cannot write a %s", e.Path, e.Type)
+		var rc io.ReadCloser
+		if e.Type == TypeRegular && e.Hardlink == "" && !e.Whiteout && e.Size > 0 && e.Content != nil {
+			var err error
+			if rc, err = e.Content(); err != nil {
+				return fmt.Errorf("%s: %w", e.Path, err)
 			}
 		}
-		if len(e.Xattrs) > 0 && !e.Whiteout {
-			hdr.PAXRecords = map[string]string{}
-			for _, k := range slices.Sorted(maps.Keys(e.Xattrs)) {
-				hdr.PAXRecords[paxSchilyXattr+k] = e.Xattrs[k]
-			}
-		}
-		if err := tw.WriteHeader(hdr); err != nil {
-			return fmt.Errorf("%s: %w", e.Path, err)
-		}
-		if err := ctx.Err(); err != nil {
+		if err := writeEntry(ctx, tw, e, rc); err != nil {
 			return err
-		}
-		if hdr.Typeflag == tar.TypeReg && hdr.Size > 0 && e.Content != nil {
-			if err := copyContent(ctx, tw, e); err != nil {
-				return err
-			}
 		}
 	}
 	return tw.Close()
+}
+
+// writeEntry writes an entry through tw, the content from rc, which it
+// closes.
+func writeEntry(ctx context.Context, tw *tar.Writer, e TarEntry, rc io.ReadCloser) error {
+	if rc != nil {
+		defer rc.Close()
+	}
+	hdr := &tar.Header{
+		Name:    e.Path,
+		Mode:    int64(e.Mode & 0o7777),
+		Uid:     int(e.UID),
+		Gid:     int(e.GID),
+		ModTime: time.Unix(e.ModTime/int64(time.Second), 0).UTC(),
+		Format:  tar.FormatPAX,
+	}
+	switch {
+	case e.Whiteout:
+		dir, base := split(e.Path)
+		hdr.Name, hdr.Typeflag, hdr.Mode = join(dir, whiteoutPrefix+base), tar.TypeReg, 0
+	case e.Hardlink != "":
+		hdr.Typeflag, hdr.Linkname = tar.TypeLink, e.Hardlink
+	default:
+		switch e.Type {
+		case TypeRegular:
+			hdr.Typeflag, hdr.Size = tar.TypeReg, e.Size
+		case TypeDir:
+			hdr.Typeflag, hdr.Name = tar.TypeDir, e.Path+"/"
+		case TypeSymlink:
+			hdr.Typeflag, hdr.Linkname = tar.TypeSymlink, e.Linkname
+		case TypeChar, TypeBlock:
+			hdr.Typeflag, hdr.Devmajor, hdr.Devminor = tar.TypeChar, int64(e.Devmajor), int64(e.Devminor)
+			if e.Type == TypeBlock {
+				hdr.Typeflag = tar.TypeBlock
+			}
+		case TypeFIFO:
+			hdr.Typeflag = tar.TypeFifo
+		default:
+			return fmt.Errorf("%s: cannot write a %s", e.Path, e.Type)
+		}
+	}
+	if len(e.Xattrs) > 0 && !e.Whiteout {
+		hdr.PAXRecords = map[string]string{}
+		for _, k := range slices.Sorted(maps.Keys(e.Xattrs)) {
+			hdr.PAXRecords[paxSchilyXattr+k] = e.Xattrs[k]
+		}
+	}
+	if err := tw.WriteHeader(hdr); err != nil {
+		return fmt.Errorf("%s: %w", e.Path, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if hdr.Typeflag == tar.TypeReg && rc != nil {
+		n, err := io.Copy(tw, io.LimitReader(ctxReader{ctx, rc}, e.Size))
+		if err != nil {
+			return fmt.Errorf("%s: %w", e.Path, err)
+		}
+		if n != e.Size {
+			return fmt.Errorf("%s: content is %d bytes, not %d", e.Path, n, e.Size)
+		}
+	}
+	return nil
 }
 
 // linksAfterTargets returns entries where each hard link group (a file
@@ -148,22 +177,6 @@ func linksAfterTargets(entries []TarEntry) []TarEntry {
 		}
 	}
 	return out
-}
-
-func copyContent(ctx context.Context, w io.Writer, e TarEntry) error {
-	rc, err := e.Content()
-	if err != nil {
-		return fmt.Errorf("%s: %w", e.Path, err)
-	}
-	defer rc.Close()
-	n, err := io.Copy(w, io.LimitReader(ctxReader{ctx, rc}, e.Size))
-	if err != nil {
-		return fmt.Errorf("%s: %w", e.Path, err)
-	}
-	if n != e.Size {
-		return fmt.Errorf("%s: content is %d bytes, not %d", e.Path, n, e.Size)
-	}
-	return nil
 }
 
 // Compression of a layer blob.

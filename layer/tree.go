@@ -60,6 +60,9 @@ type Tree struct {
 	nextInode    uint32
 	// content opens the bytes of a regular file node, when they can be had.
 	content func(*Node) (io.ReadCloser, error)
+	// reread, when set, opens any regular file node's bytes, whatever
+	// content allows (an image tree's reads its layer again).
+	reread func(*Node) (io.ReadCloser, error)
 }
 
 // NewTree returns a Tree holding only an empty root directory.

@@ -68,7 +68,8 @@ func IndexTar(ctx context.Context, r io.Reader, capture Capture, store *Store) (
 // add up to more than maxExpand bytes is refused.
 func indexTar(ctx context.Context, r io.Reader, capture Capture, store *Store, digest bool, maxExpand int64) (*Index, error) {
 	cr := &countingReader{r: r}
-	tr := tar.NewReader(cr)
+	tap := &sparseTap{r: cr}
+	tr := tar.NewReader(tap)
 	bufp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bufp)
 	idx := &Index{}
@@ -84,7 +85,7 @@ func indexTar(ctx context.Context, r io.Reader, capture Capture, store *Store, d
 		if !headerKnown {
 			pos = -1
 		}
-		hdr, err := tr.Next()
+		hdr, err := tap.next(tr)
 		if err == io.EOF {
 			break
 		}
@@ -110,7 +111,19 @@ func indexTar(ctx context.Context, r io.Reader, capture Capture, store *Store, d
 		if isSparse(hdr) {
 			e.Offset = -1
 		}
+		kept := false // a sparse file's data hashed, its holes kept
+		if e.Offset < 0 && keepsHoles(&e, capture) {
+			if exts, data, ok := tap.layout(hdr, pos); ok && holes(exts, e.Size) >= sparseMin {
+				if err := hashSparse(ctx, &e, cr, exts, *bufp, digest); err != nil {
+					return nil, fmt.Errorf("entry %q: %w", hdr.Name, err)
+				}
+				tap.owed = data // the tar reader skips them as zeros
+				obj.read(&e, false)
+				kept = true
+			}
+		}
 		switch {
+		case kept:
 		case e.Type == TypeRegular && e.Hardlink == "" && e.Whiteout == NoWhiteout:
 			var w io.Writer
 			if obj.wanted(&e, capture, store, digest) {
@@ -138,6 +151,57 @@ func indexTar(ctx context.Context, r io.Reader, capture Capture, store *Store, d
 	}
 	idx.Size = cr.n
 	return idx, nil
+}
+
+// keepsHoles reports whether a sparse entry may be kept sparse: a regular
+// file that is not captured (the store keeps whole files, hashed as their
+// bytes) and not an ostree object (whose name is the sha256 of its bytes).
+func keepsHoles(e *Entry, capture Capture) bool {
+	return e.Type == TypeRegular && e.Hardlink == "" && e.Whiteout == NoWhiteout &&
+		(capture == nil || !capture(e.Path)) && !isOstreeObject(e.Path)
+}
+
+// hashSparse reads the data of a sparse entry straight from the stream
+// (the tar reader would expand its holes) and, with digest, gives the entry
+// its hole digest.
+func hashSparse(ctx context.Context, e *Entry, r io.Reader, exts []Extent, buf []byte, digest bool) error {
+	d, err := digestExtents(ctxReader{ctx, r}, exts, e.Size, buf, digest)
+	if err != nil {
+		return fmt.Errorf("reading content: %w", err)
+	}
+	e.Sparse, e.Digest = true, d
+	return nil
+}
+
+// digestExtents reads the data of a file of size bytes with extents exts
+// from r, in order, and returns its hole digest (zero without digest).
+func digestExtents(r io.Reader, exts []Extent, size int64, buf []byte, digest bool) (Digest, error) {
+	var hh *holeHasher
+	w := io.Discard
+	if digest {
+		hh = newHoleHasher(size)
+		w = hh
+	}
+	var at int64
+	for _, x := range exts {
+		if hh != nil {
+			hh.Zero(x.Off - at)
+		}
+		n, err := io.CopyBuffer(w, io.LimitReader(r, x.Len), buf)
+		if err != nil {
+			return Digest{}, err
+		}
+		if n != x.Len {
+			return Digest{}, io.ErrUnexpectedEOF
+		}
+		at = x.Off + x.Len
+	}
+	if hh == nil {
+		return Digest{}, nil
+	}
+	hh.Zero(size - at)
+	d, _ := hh.Sum()
+	return d, nil
 }
 
 // drain reads what is left of a non-sparse entry's content (a hard link

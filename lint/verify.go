@@ -317,7 +317,7 @@ type hashKey struct {
 }
 
 func (h *hasher) want(n *layer.Node, algo string) {
-	if algo == "sha256" && !n.Digest.IsZero() {
+	if algo == "sha256" && !n.Digest.IsZero() && !n.Sparse {
 		h.sums[hashKey{n, algo}] = n.Digest.Hex()
 		return
 	}

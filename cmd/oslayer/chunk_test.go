@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/compression"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
@@ -320,5 +321,44 @@ func TestChunkCLIErrors(t *testing.T) {
 	idx, _ := os.ReadFile(filepath.Join(layout, "index.json"))
 	if n := strings.Count(string(idx), `"org.opencontainers.image.ref.name"`); n != 2 {
 		t.Errorf("layout names %d images, want base and out:\n%s", n, idx)
+	}
+}
+
+// TestChunkSparseFileIntoContainersStorage: a layer holding a sparse file
+// (as GNU tar -S writes it) chunks into layers that containers-storage
+// applies (it refuses sparse entries), with the file's bytes intact.
+func TestChunkSparseFileIntoContainersStorage(t *testing.T) {
+	fixtures.RequireTools(t, "tar")
+	bh := fixtures.NewBuildah(t)
+	dir := t.TempDir()
+	root := filepath.Join(dir, "root")
+	os.MkdirAll(filepath.Join(root, "usr"), 0o755)
+	want := make([]byte, 8<<20)
+	copy(want[3<<20:], "data in the middle")
+	f, err := os.Create(filepath.Join(root, "usr", "big"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Truncate(int64(len(want)))
+	f.WriteAt([]byte("data in the middle"), 3<<20)
+	f.Close()
+	archive := filepath.Join(dir, "layer.tar")
+	fixtures.Run(t, root, "tar", "--format=gnu", "-S", "-cf", archive, "usr")
+	data, err := os.ReadFile(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layout, err := os.MkdirTemp("", "oslayer-sparse-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(layout) })
+	fixtures.WriteOCILayout(t, layout, fixtures.Named{Name: "src", Image: fixtures.Image(t, nil, nil, fixtures.LayerFromTar(t, data, compression.GZip))})
+	if _, stderr, code := oslayer(t, t.TempDir(), "chunk", "oci:"+layout+":src", "oci:"+layout+":chunked"); code != 0 {
+		t.Fatalf("chunk: exit %d\n%s", code, stderr)
+	}
+	got, err := os.ReadFile(filepath.Join(bh.Mount(bh.From("oci:"+layout+":chunked")), "usr", "big"))
+	if err != nil || !bytes.Equal(got, want) {
+		t.Errorf("containers-storage holds %d bytes (equal: %v), %v", len(got), bytes.Equal(got, want), err)
 	}
 }

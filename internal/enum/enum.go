@@ -4,15 +4,21 @@ package enum
 
 import "fmt"
 
-// Names maps each value of an enumerated type to its name.
-type Names[T comparable] map[T]string
+// Integer is what an enumerated type is.
+type Integer interface {
+	~int | ~int8 | ~int16 | ~int32 | ~int64 | ~uint | ~uint8 | ~uint16 | ~uint32 | ~uint64
+}
 
-// Name returns v's name, or "what(v)" for a value without one.
+// Names maps each value of an enumerated type to its name.
+type Names[T Integer] map[T]string
+
+// Name returns v's name, or "what(N)" for a value without one. T is an
+// integer type: %d prints N without calling T's String, which calls Name.
 func (n Names[T]) Name(v T, what string) string {
 	if s, ok := n[v]; ok {
 		return s
 	}
-	return fmt.Sprintf("%s(%v)", what, v)
+	return fmt.Sprintf("%s(%d)", what, v)
 }
 
 // Parse sets *v to the value named s, or says what was unknown.

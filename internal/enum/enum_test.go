@@ -1,6 +1,9 @@
 package enum
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 func TestNames(t *testing.T) {
 	type color uint8
@@ -18,4 +21,13 @@ func TestNames(t *testing.T) {
 	if err := names.Parse([]byte("blue"), "color", &c); err == nil || err.Error() != `unknown color "blue"` || c != 1 {
 		t.Errorf("Parse(blue) = %v, %v", c, err)
 	}
+	// A type whose String calls Name, as every user's does, printed with
+	// no name: once, not in an endless recursion.
+	if got := fmt.Sprint(shade(7)); got != "shade(7)" {
+		t.Errorf("shade(7) prints %q", got)
+	}
 }
+
+type shade uint8
+
+func (s shade) String() string { return Names[shade]{1: "dark"}.Name(s, "shade") }
