@@ -37,8 +37,11 @@ type Options struct {
 // Image is an opened image: its manifest, config and layer list, read and
 // verified, with the layers themselves still unread.
 type Image struct {
-	Ref      Reference
-	Digest   v1.Hash // manifest digest
+	Ref Reference
+	// Digest is the manifest digest as the source keeps it. An image in
+	// containers-storage, whose layers the store keeps uncompressed, is
+	// read (V1) with a manifest of its own that describes them so.
+	Digest   v1.Hash
 	Manifest *v1.Manifest
 	Config   *v1.ConfigFile
 	Layers   []LayerInfo
@@ -74,6 +77,9 @@ func Open(ctx context.Context, s string, opts Options) (*Image, error) {
 		}
 		return nil, fmt.Errorf("opening %s: %w", ref, err)
 	}
+	if si, ok := img.(storeImage); ok {
+		out.Digest = si.sourceDigest()
+	}
 	out.closer = closer
 	return out, nil
 }
@@ -106,6 +112,8 @@ func openRef(ctx context.Context, ref Reference, opts Options) (v1.Image, io.Clo
 			return nil, nil, err
 		}
 		return img, fsys, nil
+	case TransportContainersStorage:
+		return openStoreImage(ctx, ref.Name)
 	}
 	return nil, nil, fmt.Errorf("unknown transport %q", ref.Transport)
 }

@@ -11,13 +11,15 @@ const (
 	TransportOCI           = "oci"
 	TransportOCIArchive    = "oci-archive"
 	TransportDockerArchive = "docker-archive"
+	// TransportContainersStorage: see storage.go.
 )
 
 // Reference is a parsed image reference.
 type Reference struct {
 	Transport string
 	// Name is the registry reference for docker (registry/repo:tag or
-	// @digest), and the file or directory path for the other transports.
+	// @digest), what follows the transport for containers-storage
+	// ([STORE]NAME), and the file or directory path for the others.
 	Name string
 	// Tag selects one image in a layout or archive: the
 	// org.opencontainers.image.ref.name annotation for oci and oci-archive,
@@ -27,16 +29,16 @@ type Reference struct {
 
 // unsupported transports users may type, with what to do instead.
 var unsupportedTransports = map[string]string{
-	"containers-storage": "export the image first: podman save --format oci-archive -o img.tar IMAGE, then use oci-archive:img.tar",
-	"docker-daemon":      "export the image first: docker save -o img.tar IMAGE, then use docker-archive:img.tar",
-	"dir":                "copy it to an OCI layout first: skopeo copy dir:PATH oci:LAYOUT:TAG",
-	"ostree":             "encapsulate it first: ostree container encapsulate REF oci:LAYOUT:TAG",
-	"sif":                "convert it first with skopeo copy to oci:LAYOUT:TAG",
+	"docker-daemon": "export the image first: docker save -o img.tar IMAGE, then use docker-archive:img.tar",
+	"dir":           "copy it to an OCI layout first: skopeo copy dir:PATH oci:LAYOUT:TAG",
+	"ostree":        "encapsulate it first: ostree container encapsulate REF oci:LAYOUT:TAG",
+	"sif":           "convert it first with skopeo copy to oci:LAYOUT:TAG",
 }
 
 // ParseReference parses an image reference as podman and skopeo users type
 // it: docker://NAME, oci:DIR[:REF], oci-archive:FILE[:REF],
-// docker-archive:FILE[:REF]; a reference without a transport is docker://.
+// docker-archive:FILE[:REF], containers-storage:[STORE]NAME; a reference
+// without a transport is docker://.
 // As in containers/image, the path of oci: and the archives ends at the
 // first colon.
 func ParseReference(s string) (Reference, error) {
@@ -60,6 +62,11 @@ func ParseReference(s string) (Reference, error) {
 			return Reference{}, fmt.Errorf("image reference %q: no path after the %s transport", s, transport)
 		}
 		return Reference{Transport: transport, Name: path, Tag: tag}, nil
+	case TransportContainersStorage:
+		if rest == "" {
+			return Reference{}, fmt.Errorf("image reference %q: no image after the %s transport", s, transport)
+		}
+		return Reference{Transport: transport, Name: rest}, nil
 	case TransportDocker:
 		return Reference{}, fmt.Errorf("image reference %q: the docker transport is written docker://NAME", s)
 	}
