@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -132,4 +133,45 @@ func writeFile(t *testing.T, dir, name, content string) string {
 func imageID(t *testing.T, bh *fixtures.Buildah, name string) string {
 	t.Helper()
 	return strings.TrimSpace(bh.Inspect(name, "{{.FromImageID}}"))
+}
+
+// TestContainersStorageOverlay: the overlay driver keeps each layer's own
+// files, removals as whiteout devices; read back through tar-split, the
+// example derived image (removals, an opaque directory, hard links) is
+// the image that was pulled, and chunk writes into the same store.
+func TestContainersStorageOverlay(t *testing.T) {
+	fixtures.RequireRoot(t)
+	fixtures.RequireTools(t, "buildah")
+	dir, err := os.MkdirTemp("", "oslayer-overlay-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := "[overlay@" + filepath.Join(dir, "graph") + "+" + filepath.Join(dir, "run") + "]"
+	buildah := func(args ...string) string {
+		return fixtures.Run(t, "", "buildah", append([]string{"--root", filepath.Join(dir, "graph"), "--runroot", filepath.Join(dir, "run"), "--storage-driver", "overlay"}, args...)...)
+	}
+	t.Cleanup(func() {
+		exec.Command("buildah", "--root", filepath.Join(dir, "graph"), "--runroot", filepath.Join(dir, "run"), "--storage-driver", "overlay", "rmi", "--all", "--force").Run()
+		os.RemoveAll(dir)
+	})
+	// buildah names an oci: image after its path: an absolute one.
+	abs, err := filepath.Abs(strings.TrimPrefix(example, "oci:"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := strings.TrimSpace(buildah("pull", "-q", "oci:"+abs+"derived"))
+	buildah("tag", id, "localhost/oslayer/example:latest")
+	cs := "containers-storage:" + store + "localhost/oslayer/example:latest"
+	for _, args := range [][]string{
+		{"diff", "--exit-code", example + "derived", cs},
+		{"chunk", cs, "containers-storage:" + store + "localhost/chunked:1"},
+		{"diff", "--exit-code", example + "derived", "containers-storage:" + store + "localhost/chunked:1"},
+	} {
+		if out, code := runEnv(t, nil, args...); code != 0 {
+			t.Fatalf("%s: exit %d\n%s", args[0], code, out)
+		}
+	}
+	if out, code := runEnv(t, nil, "diff", "--exit-code", example+"base", cs); code != 1 || !strings.Contains(out, "removed") {
+		t.Errorf("base against the stored derived image: exit %d\n%s", code, out)
+	}
 }
