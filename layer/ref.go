@@ -2,6 +2,7 @@ package layer
 
 import (
 	"fmt"
+	"os"
 	"strings"
 )
 
@@ -53,7 +54,7 @@ func ParseReference(s string) (Reference, error) {
 	}
 	transport, rest, found := strings.Cut(s, ":")
 	if !found {
-		return Reference{Transport: TransportDocker, Name: s}, nil
+		return bare(s)
 	}
 	switch transport {
 	case TransportOCI, TransportOCIArchive, TransportDockerArchive:
@@ -74,6 +75,15 @@ func ParseReference(s string) (Reference, error) {
 		return Reference{}, fmt.Errorf("image reference %q: the %s transport is not supported; %s", s, transport, hint)
 	}
 	// "registry:5000/repo:tag" or "repo:tag": a bare registry reference.
+	return bare(s)
+}
+
+// bare is a reference without a transport: a registry image, unless it
+// names a file or directory.
+func bare(s string) (Reference, error) {
+	if err := pathLike(s); err != nil {
+		return Reference{}, err
+	}
 	return Reference{Transport: TransportDocker, Name: s}, nil
 }
 
@@ -87,4 +97,25 @@ func (r Reference) String() string {
 		s += ":" + r.Tag
 	}
 	return s
+}
+
+// pathLike refuses a reference without a transport that names a file or
+// directory: /x, ./x, ../x, ~/x, x.tar (and other archive names), or a
+// path that exists. Read as a registry name it would go to Docker Hub.
+func pathLike(s string) error {
+	looks := strings.HasPrefix(s, "/") || strings.HasPrefix(s, "./") || strings.HasPrefix(s, "../") ||
+		strings.HasPrefix(s, "~") || s == "." || s == ".."
+	for _, ext := range []string{".tar", ".tar.gz", ".tgz", ".tar.zst", ".ociarchive", ".oci"} {
+		if strings.HasSuffix(s, ext) {
+			looks = true
+		}
+	}
+	st, err := os.Stat(s)
+	if err != nil && !looks {
+		return nil
+	}
+	if err == nil && st.IsDir() {
+		return fmt.Errorf("image reference %q is a directory, not a registry image: for an OCI layout write oci:%s[:TAG]", s, s)
+	}
+	return fmt.Errorf("image reference %q looks like a file, not a registry image: write oci-archive:%s for an OCI archive, docker-archive:%s for a docker or podman save archive, or oci:%s for an OCI layout directory", s, s, s, s)
 }

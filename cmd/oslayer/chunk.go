@@ -27,6 +27,7 @@ func newChunkCmd() *cobra.Command {
 		labels      []string
 		keepSELinux bool
 		tmpdir      string
+		out         writeOutput
 	)
 	cmd := &cobra.Command{
 		Use:   "chunk SRC DEST | chunk --rootfs DIR DEST",
@@ -56,7 +57,7 @@ relabels) unless --keep-selinux. Source layers are spooled uncompressed to
 plus its compressed size free.`,
 		Example: `  oslayer chunk oci:build:latest oci:out:latest --prior docker://registry/os:previous
   oslayer chunk --rootfs /mnt/rootfs docker://registry/os:next --max-layers 96
-  oslayer chunk containers-storage-export.tar oci-archive:os.ociarchive --compression zstd`,
+  oslayer chunk containers-storage:localhost/os:build oci-archive:os.ociarchive --compression zstd`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var src, dest string
@@ -87,10 +88,13 @@ plus its compressed size free.`,
 			if opts.Write.Files, err = layer.NewBlobFiles(dest, tmpdir); err != nil {
 				return &exitError{code: 2, msg: fmt.Sprintf("DEST %s: %v", dest, err)}
 			}
-			return runChunk(cmd, img, src, rootfs, prior, dest, tmpdir, opts)
+			if err := out.validate(); err != nil {
+				return err
+			}
+			return runChunk(cmd, img, src, rootfs, prior, dest, tmpdir, out, opts)
 		},
 	}
-	img.addFlags(cmd)
+	img.addSideFlags(cmd)
 	f := cmd.Flags()
 	f.StringVar(&rootfs, "rootfs", "", "chunk this root filesystem directory instead of an image")
 	f.StringVar(&prior, "prior", "", "a previous build of this image: keep its components in their layers")
@@ -100,10 +104,11 @@ plus its compressed size free.`,
 	f.StringArrayVar(&labels, "label", nil, "set a label (K=V) or remove one (K-); repeatable")
 	f.BoolVar(&keepSELinux, "keep-selinux", false, "keep security.selinux xattrs")
 	f.StringVar(&tmpdir, "tmpdir", "", "directory for the spool and the layers being written (default $TMPDIR or /tmp)")
+	out.addFlags(cmd)
 	return cmd
 }
 
-func runChunk(cmd *cobra.Command, img imageOptions, src, rootfs, priorRef, dest, tmpdir string, opts chunk.Options) error {
+func runChunk(cmd *cobra.Command, img imageOptions, src, rootfs, priorRef, dest, tmpdir string, out writeOutput, opts chunk.Options) error {
 	ctx := cmd.Context()
 	start := time.Now()
 	// Blobs written into DEST stay only when the image is.
@@ -114,6 +119,10 @@ func runChunk(cmd *cobra.Command, img imageOptions, src, rootfs, priorRef, dest,
 		debug.SetMemoryLimit(chunkMemoryLimit)
 	}
 	lopts, err := img.layerOptions()
+	if err != nil {
+		return err
+	}
+	dopts, err := img.destOptions()
 	if err != nil {
 		return err
 	}
@@ -142,7 +151,7 @@ func runChunk(cmd *cobra.Command, img imageOptions, src, rootfs, priorRef, dest,
 		return err
 	}
 	defer res.Close()
-	if err := layer.Write(ctx, res.Image, dest, lopts); err != nil {
+	if err := layer.Write(ctx, res.Image, dest, dopts); err != nil {
 		return err
 	}
 	opts.Write.Files.Keep()
@@ -154,7 +163,15 @@ func runChunk(cmd *cobra.Command, img imageOptions, src, rootfs, priorRef, dest,
 	fmt.Fprintf(os.Stderr, "oslayer chunk: %d layers, %d components, %s of files in %s %s, kernel %s, %s in %.1fs: %s\n",
 		len(res.Layers), len(res.Components), mib(tarBytes), mib(blobBytes), opts.Write.Compression,
 		orNone(res.Kernel), digest, time.Since(start).Seconds(), dest)
-	return nil
+	rep, err := res.Report(opts.Prior)
+	if err != nil {
+		return err
+	}
+	return out.written(cmd.OutOrStdout(), digest, struct {
+		Destination string `json:"destination"`
+		Compression string `json:"compression"`
+		*chunk.Report
+	}{dest, string(opts.Write.Compression), rep})
 }
 
 // chunkMemoryLimit is the heap size from which the collector works harder.

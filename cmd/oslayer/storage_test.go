@@ -102,13 +102,30 @@ func TestContainersStorage(t *testing.T) {
 			t.Fatalf("chunk: exit %d\n%s", code, out)
 		}
 		bu := writeFile(t, work, "c.bu", "variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /etc/butane.conf\n      contents: {inline: from butane}\n")
-		if out, code := runEnv(t, []string{noStore}, "butane", bu, "--base", cs+"localhost/chunked:1", "--dest", cs+"localhost/butane:1"); code != 0 {
+		digestFile := filepath.Join(work, "butane.digest")
+		out, code := runEnv(t, []string{noStore}, "butane", bu, "--base", cs+"localhost/chunked:1", "--dest", cs+"localhost/butane:1", "--format", "json", "--digestfile", digestFile)
+		if code != 0 {
 			t.Fatalf("butane: exit %d\n%s", code, out)
+		}
+		var rep struct {
+			Output, Target, Digest string
+			Layer                  struct {
+				DiffID string `json:"diff_id"`
+			}
+			Rendered map[string]int
+		}
+		if err := json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &rep); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		written, _ := os.ReadFile(digestFile)
+		stored := strings.TrimSpace(bh.Inspect("localhost/butane:1", "{{.FromImageDigest}}"))
+		if rep.Output != "image" || rep.Digest != string(written) || rep.Digest != stored || rep.Rendered["files"] != 1 || !strings.HasPrefix(rep.Layer.DiffID, "sha256:") {
+			t.Errorf("butane JSON %+v, digest file %q, stored %q", rep, written, stored)
 		}
 		if imgs := bh.Images(); !slices.Contains(imgs, "localhost/chunked:1") || !slices.Contains(imgs, "localhost/butane:1") {
 			t.Errorf("buildah images: %q", imgs)
 		}
-		out, code := runEnv(t, []string{noStore}, "diff", "--format", "json", cs+"localhost/derived:1", cs+"localhost/chunked:1")
+		out, code = runEnv(t, []string{noStore}, "diff", "--format", "json", cs+"localhost/derived:1", cs+"localhost/chunked:1")
 		if code != 0 || !strings.Contains(out, `"changes": []`) && !strings.Contains(out, `"changes":[]`) {
 			t.Errorf("derived and chunked differ (exit %d):\n%s", code, out)
 		}
