@@ -25,8 +25,9 @@ func TestCLI(t *testing.T) {
 				"Packages: 1 added, 1 upgraded, 1 downgraded",
 				"upgraded    coreutils:amd64  9.4-3 -> 9.5-1",
 				"Files: 18 changes",
-				"metadata    0 B     /usr/bin/passwd  [passwd]  mode 4755 -> 0755",
-				"modified    +9 B    /usr/bin/yes  [coreutils]  content",
+				"coreutils:amd64 9.4-3 -> 9.5-1 (upgraded): 2 changes (1 modified, 1 removed), -8 B\n  modified  +9 B   /usr/bin/yes  content\n",
+				"passwd:amd64 1:4.13+dfsg1-1 -> 1:4.13-1 (downgraded): 2 changes (1 modified, 1 metadata), +43 B\n",
+				"  metadata  0 B    /usr/bin/passwd  mode 4755 -> 0755\n",
 				"total  10     3         2         1           2        +361 B", // tool and tool2 are one file
 			}},
 		{name: "exit code with changes", args: []string{"diff", "--exit-code", example + "base", example + "derived"}, code: 1},
