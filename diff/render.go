@@ -117,7 +117,7 @@ func WriteText(w io.Writer, r *Result, opts TextOptions) error {
 		if st == nil {
 			st = StatOf(r.Changes)
 		}
-		writeStat(w, tw, st)
+		writeStat(w, tw, st, filtered)
 	case opts.Flat:
 		ptrs := make([]*Change, len(r.Changes))
 		for i := range r.Changes {
@@ -349,12 +349,13 @@ func human(n int64, signed bool) string {
 // statBar is the width of the widest bar of a --stat table.
 const statBar = 20
 
-// writeStat writes the counts per area, with the total, and per package.
-func writeStat(w io.Writer, tw *tabwriter.Writer, st *Stat) {
-	fmt.Fprintf(w, "\nBy area, most bytes changed first (+ content written, - content replaced or removed)\n")
+// writeStat writes the counts per area, with the total, and per package;
+// filtered says how the changes were filtered, if they were.
+func writeStat(w io.Writer, tw *tabwriter.Writer, st *Stat, filtered string) {
+	fmt.Fprintf(w, "\nBy area%s, most bytes changed first (+ content written, - content replaced or removed)\n", filtered)
 	statTable(tw, "AREA", st.Areas, &st.Total)
 	tw.Flush()
-	fmt.Fprintf(w, "\nBy package, most bytes changed first\n")
+	fmt.Fprintf(w, "\nBy package%s, most bytes changed first\n", filtered)
 	statTable(tw, "PACKAGE", st.Packages, nil)
 	tw.Flush()
 }
