@@ -12,8 +12,8 @@ import (
 // kind to the files of one directory.
 const CollapseAfter = 5
 
-// sampleNames is how many names a summed-up line gives.
-const sampleNames = 3
+// sampleNames is how many names of the changes it sums up a Line keeps.
+const sampleNames = 10
 
 // Line is one line of a change listing: a change, or changes summed up.
 type Line struct {

@@ -70,17 +70,17 @@ func TestLines(t *testing.T) {
 		{"five files of one directory stay listed", files('~', "/usr/lib", 5), false,
 			[]string{"modified /usr/lib/f0", "modified /usr/lib/f1", "modified /usr/lib/f2", "modified /usr/lib/f3", "modified /usr/lib/f4"}},
 		{"six files of one directory and kind become one line", files('~', "/usr/lib/__pycache__", 6), false,
-			[]string{"modified /usr/lib/__pycache__/ 6 in +6 regular=true f0,f1,f2"}},
+			[]string{"modified /usr/lib/__pycache__/ 6 in +6 regular=true f0,f1,f2,f3,f4,f5"}},
 		{"--all lists them", files('~', "/usr/lib/__pycache__", 6), true,
 			[]string{"modified /usr/lib/__pycache__/f0", "modified /usr/lib/__pycache__/f1", "modified /usr/lib/__pycache__/f2",
 				"modified /usr/lib/__pycache__/f3", "modified /usr/lib/__pycache__/f4", "modified /usr/lib/__pycache__/f5"}},
 		{"kinds are counted apart", cat(files('+', "/etc/ssl/certs", 6), files('-', "/etc/ssl/certs", 3)), false,
-			[]string{"added /etc/ssl/certs/ 6 in +6 regular=true f0,f1,f2",
+			[]string{"added /etc/ssl/certs/ 6 in +6 regular=true f0,f1,f2,f3,f4,f5",
 				"removed /etc/ssl/certs/f0", "removed /etc/ssl/certs/f1", "removed /etc/ssl/certs/f2"}},
 		{"the summed-up line stands where the first was; others keep their places",
 			cat(ch("~/usr/lib/a", 1), files('~', "/usr/lib/b", 3)[0], ch("~/usr/lib/c", 1), files('~', "/usr/lib/b", 3)[1],
 				ch("~/usr/lib/d", 1), ch("~/usr/lib/e", 1), ch("~/usr/lib/f", 1), ch("~/usr/lib/g", 2)), false,
-			[]string{"modified /usr/lib/ 6 in +7 regular=true a,c,d", "modified /usr/lib/b/f0", "modified /usr/lib/b/f1"}},
+			[]string{"modified /usr/lib/ 6 in +7 regular=true a,c,d,e,f,g", "modified /usr/lib/b/f0", "modified /usr/lib/b/f1"}},
 		{"files of subdirectories are not files of the directory",
 			cat(files('~', "/usr/lib/a", 2), files('~', "/usr/lib/b", 2), files('~', "/usr/lib/c", 2)), false,
 			[]string{"modified /usr/lib/a/f0", "modified /usr/lib/a/f1", "modified /usr/lib/b/f0", "modified /usr/lib/b/f1",
@@ -94,7 +94,7 @@ func TestLines(t *testing.T) {
 			[]*Change{{Kind: Added, Type: layer.TypeSymlink, Path: "/etc/ssl/certs/a.0"}, {Kind: Added, Type: layer.TypeSymlink, Path: "/etc/ssl/certs/b.0"},
 				{Kind: Added, Type: layer.TypeSymlink, Path: "/etc/ssl/certs/c.0"}, {Kind: Added, Type: layer.TypeSymlink, Path: "/etc/ssl/certs/d.0"},
 				{Kind: Added, Type: layer.TypeSymlink, Path: "/etc/ssl/certs/e.0"}, {Kind: Added, Type: layer.TypeSymlink, Path: "/etc/ssl/certs/f.0"}}, false,
-			[]string{"added /etc/ssl/certs/ 6 in +0 regular=false a.0,b.0,c.0"}},
+			[]string{"added /etc/ssl/certs/ 6 in +0 regular=false a.0,b.0,c.0,d.0,e.0,f.0"}},
 		{"a directory added whole with more than five paths below it",
 			cat(ch("+/usr/lib/python3/", 0), ch("+/usr/lib/python3/certifi/", 0), files('+', "/usr/lib/python3/certifi", 5), ch("~/usr/lib/x", 3)), false,
 			[]string{"added /usr/lib/python3", "added /usr/lib/python3/… 6 below +5 regular=true", "modified /usr/lib/x"}},
@@ -103,7 +103,7 @@ func TestLines(t *testing.T) {
 			[]string{"removed /opt/app", "removed /opt/app/f0", "removed /opt/app/f1", "removed /opt/app/f2", "removed /opt/app/f3", "removed /opt/app/f4"}},
 		{"what a directory swallows is not summed up again; what follows it is",
 			cat(ch("+/srv/", 0), files('+', "/srv", 7), files('+', "/srv2", 7)), false,
-			[]string{"added /srv", "added /srv/… 7 below +7 regular=true", "added /srv2/ 7 in +7 regular=true f0,f1,f2"}},
+			[]string{"added /srv", "added /srv/… 7 below +7 regular=true", "added /srv2/ 7 in +7 regular=true f0,f1,f2,f3,f4,f5,f6"}},
 		{"a directory added whole stops at the first path of another kind",
 			cat(ch("+/srv/", 0), files('+', "/srv", 3), ch("~/srv/zz", 1), files('+', "/srv/zzz", 3)), false,
 			[]string{"added /srv", "added /srv/f0", "added /srv/f1", "added /srv/f2", "modified /srv/zz",
@@ -116,5 +116,32 @@ func TestLines(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			sameStrings(t, "lines", tc.want, describe(Lines(tc.changes, tc.all)))
 		})
+	}
+}
+
+func TestLinesKeepTenNames(t *testing.T) {
+	lines := Lines(files('~', "/usr/lib/__pycache__", 40), false)
+	if len(lines) != 1 || lines[0].Count != 40 || strings.Join(lines[0].Names, ",") != "f0,f1,f2,f3,f4,f5,f6,f7,f8,f9" {
+		t.Errorf("lines = %+v", lines)
+	}
+}
+
+func TestSample(t *testing.T) {
+	pyc := []string{"__future__.cpython-311.pyc", "__hello__.cpython-311.pyc", "_aix_support.cpython-311.pyc"}
+	tests := []struct {
+		names []string
+		count int
+		want  string
+	}{
+		{[]string{"group", "group-", "gshadow", "gshadow-", "ld.so.cache", "passwd", "passwd-", "shadow", "shadow-", "shells"}, 10,
+			"group, group-, gshadow, gshadow-, ld.so.cache, passwd, …"},
+		{pyc, 170, "__future__.cpython-311.pyc, __hello__.cpython-311.pyc, …"},
+		{[]string{"a", "b", "c", "d", "e", "f"}, 6, "a, b, c, d, e, f"},
+		{[]string{strings.Repeat("x", 80), "y"}, 2, strings.Repeat("x", 80) + ", …"},
+	}
+	for _, tc := range tests {
+		if got := sample(tc.names, tc.count); got != tc.want {
+			t.Errorf("sample(%q, %d) = %q, want %q", tc.names, tc.count, got, tc.want)
+		}
 	}
 }

@@ -194,10 +194,7 @@ func writeLines(tw *tabwriter.Writer, lines []Line, withPackage bool) {
 				row(tw, l.Kind.String(), size, join(l.Dir+"/…", fmt.Sprintf("(%d paths below; --all lists them)", l.Count)))
 				continue
 			}
-			names := strings.Join(l.Names, ", ")
-			if l.Count > len(l.Names) {
-				names += ", …"
-			}
+			names := sample(l.Names, l.Count)
 			dir := strings.TrimSuffix(l.Dir, "/") + "/"
 			row(tw, l.Kind.String(), size, join(dir, fmt.Sprintf("(%d paths: %s; --all lists them)", l.Count, names)))
 			continue
@@ -217,6 +214,24 @@ func writeLines(tw *tabwriter.Writer, lines []Line, withPackage bool) {
 		}
 		row(tw, c.Kind.String(), size, join(c.Path, pkg, detail))
 	}
+}
+
+// namesWidth is how wide the names a summed-up line gives may be.
+const namesWidth = 60
+
+// sample joins as many of names as fit in namesWidth (at least one), and
+// "…" when that is not all of the count.
+func sample(names []string, count int) string {
+	n, width := 0, 0
+	for n < len(names) && (n == 0 || width+2+len(names[n]) <= namesWidth) {
+		width += 2 + len(names[n])
+		n++
+	}
+	out := strings.Join(names[:n], ", ")
+	if count > n {
+		out += ", …"
+	}
+	return out
 }
 
 // groupHeading is the line above a package's changes: the package, what
