@@ -27,7 +27,7 @@ func Compile(pattern string) (*Glob, error) {
 		return nil, errors.New("empty pattern")
 	}
 	if !strings.HasPrefix(pattern, "/") && !strings.HasPrefix(pattern, "**") {
-		return nil, errors.New("want an absolute path such as /etc/** (or **/NAME for anywhere)")
+		return nil, errors.New("want an absolute path such as /etc/**, or **/NAME for a name anywhere")
 	}
 	g := &Glob{pattern: pattern}
 	for _, p := range strings.Split(pattern, "/") {
@@ -35,7 +35,7 @@ func Compile(pattern string) (*Glob, error) {
 		case "":
 			continue
 		case ".", "..":
-			return nil, fmt.Errorf("component %q: paths are clean, without . or ..", p)
+			return nil, fmt.Errorf("component %q: paths here are clean, with no . or .. components", p)
 		case "**":
 			if n := len(g.parts); n > 0 && g.parts[n-1] == "**" {
 				continue // "**/**" is "**"

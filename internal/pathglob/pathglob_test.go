@@ -104,8 +104,8 @@ func TestCompileRejects(t *testing.T) {
 		{"empty class", "/usr/[]", `component "[]": malformed`},
 		{"trailing backslash", `/usr/a\`, `malformed`},
 		{"bad range", "/usr/[z-", "malformed"},
-		{"dot-dot", "/usr/../etc", `component "..": paths are clean`},
-		{"dot", "/usr/./bin", `component ".": paths are clean`},
+		{"dot-dot", "/usr/../etc", `component "..": paths here are clean`},
+		{"dot", "/usr/./bin", `component ".": paths here are clean`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
