@@ -16,13 +16,20 @@ const CollapseAfter = 5
 const sampleNames = 10
 
 // Line is one line of a change listing: a change, or changes summed up.
+// It is two pointers, so a listing of a million changes stays small.
 type Line struct {
-	Kind Kind
-	// Change is the change shown; nil on a line that sums up others.
+	// Change is the change shown, nil on a line that sums up others.
 	Change *Change
-	// Dir, on a line that sums up, is the directory the changes are in or
-	// (Below) below: a directory added or removed whole, which has its own
-	// line just before.
+	// Sum is what the line sums up, nil on a line that shows a change.
+	Sum *Sum
+}
+
+// Sum is changes of one kind summed up on one line of a listing.
+type Sum struct {
+	Kind Kind
+	// Dir is the directory the changes are in or (Below) below: a
+	// directory added or removed whole, which has its own line just
+	// before.
 	Dir   string
 	Below bool
 	// Count is how many changes the line sums up; SizeDelta sums theirs.
@@ -43,7 +50,7 @@ func Lines(changes []*Change, all bool) []Line {
 	var out []Line
 	if all {
 		for _, c := range changes {
-			out = append(out, Line{Kind: c.Kind, Change: c})
+			out = append(out, Line{Change: c})
 		}
 		return out
 	}
@@ -85,34 +92,32 @@ func Lines(changes []*Change, all bool) []Line {
 			count[k]++
 		}
 	}
-	sums := map[bucket]int{} // bucket → index of its line in out
+	sums := map[bucket]*Sum{}
 	for i := 0; i < len(changes); i++ {
 		c := changes[i]
 		if len(trees) > 0 && trees[0].start == i {
 			t := trees[0]
 			trees = trees[1:]
-			out = append(out, Line{Kind: c.Kind, Change: c})
-			sum := Line{Kind: c.Kind, Dir: c.Path, Below: true, Count: t.below}
+			sum := &Sum{Kind: c.Kind, Dir: c.Path, Below: true, Count: t.below}
 			for _, d := range changes[i+1 : i+1+t.below] {
 				sum.SizeDelta += d.SizeDelta
 				sum.Regular = sum.Regular || d.Type == layer.TypeRegular
 			}
-			out = append(out, sum)
+			out = append(out, Line{Change: c}, Line{Sum: sum})
 			i += t.below
 			continue
 		}
 		k, ok := keyOf(c)
 		if !ok || count[k] <= CollapseAfter {
-			out = append(out, Line{Kind: c.Kind, Change: c})
+			out = append(out, Line{Change: c})
 			continue
 		}
-		j, seen := sums[k]
-		if !seen {
-			j = len(out)
-			sums[k] = j
-			out = append(out, Line{Kind: c.Kind, Dir: k.dir})
+		sum := sums[k]
+		if sum == nil {
+			sum = &Sum{Kind: c.Kind, Dir: k.dir}
+			sums[k] = sum
+			out = append(out, Line{Sum: sum})
 		}
-		sum := &out[j]
 		sum.Count++
 		sum.SizeDelta += c.SizeDelta
 		sum.Regular = sum.Regular || c.Type == layer.TypeRegular

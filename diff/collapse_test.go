@@ -48,13 +48,15 @@ func cat(parts ...any) []*Change {
 func describe(lines []Line) []string {
 	var out []string
 	for _, l := range lines {
-		switch {
+		switch s := l.Sum; {
+		case l.Change != nil && s != nil:
+			out = append(out, "a line with a change and a sum")
 		case l.Change != nil:
-			out = append(out, l.Kind.String()+" "+l.Change.Path)
-		case l.Below:
-			out = append(out, fmt.Sprintf("%s %s/… %d below %+d regular=%v", l.Kind, l.Dir, l.Count, l.SizeDelta, l.Regular))
+			out = append(out, l.Change.Kind.String()+" "+l.Change.Path)
+		case s.Below:
+			out = append(out, fmt.Sprintf("%s %s/… %d below %+d regular=%v", s.Kind, s.Dir, s.Count, s.SizeDelta, s.Regular))
 		default:
-			out = append(out, fmt.Sprintf("%s %s/ %d in %+d regular=%v %s", l.Kind, l.Dir, l.Count, l.SizeDelta, l.Regular, strings.Join(l.Names, ",")))
+			out = append(out, fmt.Sprintf("%s %s/ %d in %+d regular=%v %s", s.Kind, s.Dir, s.Count, s.SizeDelta, s.Regular, strings.Join(s.Names, ",")))
 		}
 	}
 	return out
@@ -121,7 +123,7 @@ func TestLines(t *testing.T) {
 
 func TestLinesKeepTenNames(t *testing.T) {
 	lines := Lines(files('~', "/usr/lib/__pycache__", 40), false)
-	if len(lines) != 1 || lines[0].Count != 40 || strings.Join(lines[0].Names, ",") != "f0,f1,f2,f3,f4,f5,f6,f7,f8,f9" {
+	if len(lines) != 1 || lines[0].Sum == nil || lines[0].Sum.Count != 40 || strings.Join(lines[0].Sum.Names, ",") != "f0,f1,f2,f3,f4,f5,f6,f7,f8,f9" {
 		t.Errorf("lines = %+v", lines)
 	}
 }

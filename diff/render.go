@@ -185,18 +185,17 @@ func (t *trimWriter) Write(p []byte) (int, error) {
 // writeLines writes a listing, with each change's package if asked.
 func writeLines(tw *tabwriter.Writer, lines []Line, withPackage bool) {
 	for _, l := range lines {
-		if l.Change == nil {
+		if s := l.Sum; s != nil {
 			size := ""
-			if l.Regular || l.SizeDelta != 0 {
-				size = human(l.SizeDelta, true)
+			if s.Regular || s.SizeDelta != 0 {
+				size = human(s.SizeDelta, true)
 			}
-			if l.Below {
-				row(tw, l.Kind.String(), size, join(l.Dir+"/…", fmt.Sprintf("(%d paths below; --all lists them)", l.Count)))
+			if s.Below {
+				row(tw, s.Kind.String(), size, join(s.Dir+"/…", fmt.Sprintf("(%d paths below; --all lists them)", s.Count)))
 				continue
 			}
-			names := sample(l.Names, l.Count)
-			dir := strings.TrimSuffix(l.Dir, "/") + "/"
-			row(tw, l.Kind.String(), size, join(dir, fmt.Sprintf("(%d paths: %s; --all lists them)", l.Count, names)))
+			dir := strings.TrimSuffix(s.Dir, "/") + "/"
+			row(tw, s.Kind.String(), size, join(dir, fmt.Sprintf("(%d paths: %s; --all lists them)", s.Count, sample(s.Names, s.Count))))
 			continue
 		}
 		c := l.Change
