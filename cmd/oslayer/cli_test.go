@@ -63,7 +63,7 @@ func TestCLI(t *testing.T) {
 			stdout: []string{"Files: 1 of 18 changes (filtered: paths /etc/passwd)"}},
 		{name: "exit code when the filter keeps nothing, though packages changed", args: []string{"diff", "--exit-code", "--path", "/usr/**", "--kind", "typechange", example + "base", example + "derived"}, code: 0,
 			stdout: []string{"Packages: 1 added, 1 upgraded, 1 downgraded", "Files: 0 of 18 changes (filtered: paths /usr/**, kinds typechange)"}},
-		{name: "kinds repeated and comma-separated", args: []string{"diff", "--kind", "removed", "--kind", "typechange,metadata", "--format", "json", example + "base", example + "derived"},
+		{name: "kinds repeated and comma-separated", args: []string{"diff", "--kind", "removed", "--kind", "typechange, metadata", "--format", "json", example + "base", example + "derived"},
 			stdout: []string{`"kinds": [
       "metadata",
       "typechange",

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -129,7 +130,7 @@ func (o *filterOptions) filter() (*diff.Filter, error) {
 	}
 	var kinds []diff.Kind
 	for _, s := range o.kinds {
-		k, err := diff.ParseKind(s)
+		k, err := diff.ParseKind(strings.TrimSpace(s))
 		if err != nil {
 			return nil, &exitError{code: 2, msg: fmt.Sprintf("--kind %q: %v", s, err)}
 		}
