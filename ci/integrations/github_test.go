@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/oslayer/oslayer/fixtures"
 )
 
 // action is the part of action.yml a composite action's run reads.
@@ -177,6 +179,7 @@ func runAction(t *testing.T, inputs map[string]string) actionRun {
 }
 
 func TestGitHubAction(t *testing.T) {
+	fixtures.RequireTools(t, "bash", "curl", "sha256sum")
 	rel := serveRelease(t)
 	base, derived := "oci:"+layout+":base", "oci:"+layout+":derived"
 

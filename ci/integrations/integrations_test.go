@@ -22,6 +22,8 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 	"gopkg.in/yaml.v3"
+
+	"github.com/oslayer/oslayer/fixtures"
 )
 
 // testVersion is stamped into the binary the tests serve as a release.
@@ -277,14 +279,8 @@ type shell struct {
 // minimal image has them.
 func shells(t *testing.T) []shell {
 	t.Helper()
-	bb, err := exec.LookPath("busybox")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("busybox is required under CI=true: %v", err)
-		}
-		t.Logf("busybox not installed: running with bash only")
-		return []shell{{"bash", []string{"bash", "-eo", "pipefail"}, os.Getenv("PATH")}}
-	}
+	fixtures.RequireTools(t, "bash", "curl", "sha256sum", "busybox")
+	bb, _ := exec.LookPath("busybox")
 	dir := t.TempDir()
 	if out, err := exec.Command(bb, "--install", "-s", dir).CombinedOutput(); err != nil {
 		t.Fatalf("busybox --install: %v\n%s", err, out)
