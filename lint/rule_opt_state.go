@@ -13,7 +13,7 @@ import (
 var stateAreas = []string{"/opt", "/usr/local"}
 
 var optState = &Rule{
-	ID: "opt-state", Level: Warning, Source: "oslayer",
+	ID: "opt-state", Level: Warning, Source: "oslayer", Relative: true,
 	Description: "content under /opt or /usr/local is read-only (or first-boot-only) on a booted system",
 	Help: "On a booted bootc system /opt and /usr/local are part of the read-only image, unless prepare-root.conf enables a transient root ([root] transient = true); " +
 		"where they are symlinks into /var (Fedora: /opt -> var/opt), what the build writes lands in /var and reaches a machine only at its first install. " +

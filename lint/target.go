@@ -40,8 +40,10 @@ type Target struct {
 
 // Base is a target's base and what the target changes relative to it.
 type Base struct {
-	Name     string
-	From     layer.BaseOrigin
+	Name string
+	From layer.BaseOrigin
+	// Image is the base image, for its labels.
+	Image    *layer.Image
 	Tree     *layer.Tree
 	Packages []*pkgdb.DB
 	// Changes are the paths the target changes, attributed to the base's
@@ -61,6 +63,8 @@ type Options struct {
 	// AllowOverridePaths accepts changes to base content at paths matching
 	// these patterns (see MatchPath).
 	AllowOverridePaths []string
+	// IncludeInherited keeps the findings the base has too (see Run).
+	IncludeInherited bool
 }
 
 // Input says what to lint and how to open it.
@@ -103,7 +107,7 @@ func Open(ctx context.Context, in Input) (*Target, error) {
 		_, notes := diff.Comparing(src)
 		t.Notes = append(t.Notes, notes...)
 		t.Base = &Base{
-			Name: src.BaseName(), From: src.Base.From, Tree: src.Base.Tree, Packages: src.Base.Packages,
+			Name: src.BaseName(), From: src.Base.From, Image: src.Base.Prefix(), Tree: src.Base.Tree, Packages: src.Base.Packages,
 			Changes:        diff.Changes(src, diff.CompareOptions{}),
 			PackageChanges: diff.ComparePackages(src.Base.Packages, src.Packages),
 		}

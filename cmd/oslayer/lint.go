@@ -17,6 +17,7 @@ type lintOptions struct {
 	noTruncate    bool
 	allowOverride bool
 	allowPaths    []string
+	inherited     bool
 	// fatalToStderr, when set, also hears the fatal findings of a failed
 	// gate, whatever the format (finalize: stdout may be hidden).
 	fatalToStderr io.Writer
@@ -30,6 +31,7 @@ func (o *lintOptions) addFlags(cmd *cobra.Command) {
 	f.BoolVar(&o.noTruncate, "no-truncate", false, "list every finding (text output shows 5 per rule)")
 	f.BoolVar(&o.allowOverride, "allow-override", false, "accept changes to base content under /usr, like LABEL ostree.override=true")
 	f.StringArrayVar(&o.allowPaths, "allow-override-path", nil, "accept changes to base content at paths matching this pattern (* within a component, ** across; repeatable)")
+	f.BoolVar(&o.inherited, "include-inherited", false, "with a base, also list (and count) the findings the base has too")
 }
 
 func (o *lintOptions) validate() error {
@@ -47,7 +49,7 @@ func (o *lintOptions) validate() error {
 }
 
 func (o *lintOptions) options() lint.Options {
-	return lint.Options{Skip: o.skip, AllowOverride: o.allowOverride, AllowOverridePaths: o.allowPaths}
+	return lint.Options{Skip: o.skip, AllowOverride: o.allowOverride, AllowOverridePaths: o.allowPaths, IncludeInherited: o.inherited}
 }
 
 // run lints a loaded target with the user's options and renders the result.
