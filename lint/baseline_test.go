@@ -58,7 +58,7 @@ func TestBaselineNewAndInherited(t *testing.T) {
 	newOnes := []string{
 		"etc-modified /etc/passwd new",
 		"opt-state /opt/app new",
-		"sysusers /etc/passwd new", // user new; the base's user old is inherited
+		"sysusers /etc/passwd new",      // user new; the base's user old is inherited
 		"var-log /var/log/base.log new", // the derived layers wrote more log
 		"var-log /var/log/new.log new",
 		"var-tmpfiles /var/log/new.log new",
