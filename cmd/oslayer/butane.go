@@ -74,6 +74,8 @@ them is $SOURCE_DATE_EPOCH, else the base image's creation time, else 1970.`,
 			render.Firstboot = firstbootOut != ""
 
 			ctx := cmd.Context()
+			bars := startProgress(cmd)
+			defer bars.stop()
 			var src *layer.Source
 			var baseImg *layer.Image
 			if apply != "" || base != "" {
@@ -82,7 +84,7 @@ them is $SOURCE_DATE_EPOCH, else the base image's creation time, else 1970.`,
 					if req.Options, err = img.layerOptions(); err != nil {
 						return err
 					}
-					if req.Loader, err = img.loader(); err != nil {
+					if req.Loader, err = img.loader(bars); err != nil {
 						return err
 					}
 					defer req.Loader.Close()
@@ -98,7 +100,7 @@ them is $SOURCE_DATE_EPOCH, else the base image's creation time, else 1970.`,
 			if err != nil {
 				return err
 			}
-			printMessages(cmd.ErrOrStderr(), res.Messages)
+			printMessages(bars.out(cmd.ErrOrStderr()), res.Messages)
 			if firstbootOut != "" {
 				if err := writeFirstboot(firstbootOut, res.Firstboot); err != nil {
 					return err
@@ -117,8 +119,10 @@ them is $SOURCE_DATE_EPOCH, else the base image's creation time, else 1970.`,
 					return ierr
 				}
 				iopts, _ := img.layerOptions()
+				iopts.Progress = bars.hook()
 				err = layer.Write(ctx, image, dest, iopts)
 			}
+			bars.stop()
 			if err != nil {
 				return err
 			}

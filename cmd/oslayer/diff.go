@@ -54,11 +54,14 @@ label of an encapsulated base, or the org.opencontainers.image.base.name and
 			if req.Image, err = img.layerOptions(); err != nil {
 				return err
 			}
-			if req.Loader, err = img.loader(); err != nil {
+			bars := startProgress(cmd)
+			defer bars.stop()
+			if req.Loader, err = img.loader(bars); err != nil {
 				return err
 			}
 			defer req.Loader.Close()
 			res, err := diff.Run(cmd.Context(), req)
+			bars.stop()
 			if err != nil {
 				return err
 			}

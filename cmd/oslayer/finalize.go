@@ -65,7 +65,7 @@ path left.`,
 				return err
 			}
 			lo.fatalToStderr = cmd.ErrOrStderr()
-			return lo.run(cmd, t)
+			return lo.run(cmd, t, nil) // a rootfs: no layers to read
 		},
 	}
 	lo.addFlags(cmd)

@@ -50,11 +50,13 @@ func (o *lintOptions) options() lint.Options {
 	return lint.Options{Skip: o.skip, AllowOverride: o.allowOverride, AllowOverridePaths: o.allowPaths}
 }
 
-// run lints a loaded target with the user's options and renders the result.
-func (o *lintOptions) run(cmd *cobra.Command, t *lint.Target) error {
+// run lints a loaded target with the user's options and renders the
+// result, once the bars (nil: none) are stopped.
+func (o *lintOptions) run(cmd *cobra.Command, t *lint.Target, bars *progressBars) error {
 	defer t.Close()
 	t.Options = o.options()
 	res, err := lint.Run(cmd.Context(), t)
+	bars.stop()
 	if err != nil {
 		return err
 	}
@@ -135,7 +137,9 @@ Exit codes: 0 pass, 1 fatal findings (or warnings with --fatal-warnings),
 			if err != nil {
 				return err
 			}
-			loader, err := img.loader()
+			bars := startProgress(cmd)
+			defer bars.stop()
+			loader, err := img.loader(bars)
 			if err != nil {
 				return err
 			}
@@ -148,7 +152,7 @@ Exit codes: 0 pass, 1 fatal findings (or warnings with --fatal-warnings),
 			if err != nil {
 				return err
 			}
-			return lo.run(cmd, t)
+			return lo.run(cmd, t, bars)
 		},
 	}
 	img.addFlags(cmd)

@@ -20,6 +20,7 @@ Exit codes: 0 success, 1 policy failure (e.g. diff --exit-code found changes),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.PersistentFlags().BoolP("quiet", "q", false, "draw no progress bars (they are drawn only when stderr is a terminal)")
 	root.AddCommand(newVersionCmd(), newDiffCmd(), newLintCmd(), newFinalizeCmd(), newButaneCmd(), newChunkCmd())
 	return root
 }
