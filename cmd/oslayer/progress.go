@@ -77,24 +77,37 @@ func (b *progressBars) hook() layer.Progress {
 	return b
 }
 
-// Start adds a bar for one layer (see layer.Progress).
+// Start meters one layer (see layer.Progress); its bar is drawn once it
+// has taken showAfter.
 func (b *progressBars) Start(name string, total int64) layer.Meter {
+	m := &barMeter{bars: b, name: name, total: total, start: time.Now()}
+	m.timer = time.AfterFunc(showAfter, m.show)
+	return m
+}
+
+// showAfter is how long a layer goes without a bar: the many that take
+// less would only flash by.
+const showAfter = 250 * time.Millisecond
+
+// add adds a bar for a layer started at start, or returns nil once the
+// bars have stopped.
+func (b *progressBars) add(name string, total int64, start time.Time) *mpb.Bar {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.stopped {
-		return stoppedMeter{}
+		return nil
 	}
 	bar := b.p.AddBar(total,
 		mpb.PrependDecorators(decor.Name(shorten(name, b.label), decor.WCSyncSpaceR)),
 		mpb.AppendDecorators(
 			decor.CountersKibiByte("% .1f / % .1f", decor.WCSyncSpace),
-			decor.AverageSpeed(decor.SizeB1024(0), "% .1f", decor.WCSyncSpace),
-			decor.AverageETA(decor.ET_STYLE_GO, decor.WCSyncSpace),
+			decor.NewAverageSpeed(decor.SizeB1024(0), "% .1f", start, decor.WCSyncSpace),
+			decor.NewAverageETA(decor.ET_STYLE_GO, start, nil, decor.WCSyncSpace),
 		),
 		mpb.BarRemoveOnComplete(),
 	)
 	b.live[bar] = true
-	return &barMeter{bars: b, bar: bar}
+	return bar
 }
 
 // Write prints p above the bars (warnings), or on stderr once they have
@@ -139,32 +152,64 @@ func (b *progressBars) done(bar *mpb.Bar) {
 	b.mu.Unlock()
 }
 
-// barMeter moves a bar at once, then at most ten times a second, however
-// often it hears.
+// barMeter counts one layer's bytes, and draws them on a bar from
+// showAfter on: at once, then at most ten times a second, however often
+// it hears.
 type barMeter struct {
-	bars    *progressBars
-	bar     *mpb.Bar
-	pending int64
-	last    time.Time
+	bars  *progressBars
+	name  string
+	total int64
+	start time.Time
+	timer *time.Timer
+
+	mu    sync.Mutex
+	bar   *mpb.Bar // nil until shown
+	count int64    // bytes heard
+	drawn int64    // bytes on the bar
+	last  time.Time
+	done  bool
 }
 
 const redrawEvery = 100 * time.Millisecond
 
+func (m *barMeter) show() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.done {
+		m.bar = m.bars.add(m.name, m.total, m.start)
+		m.draw(time.Now())
+	}
+}
+
+// draw moves the bar to what was heard; m.mu is held.
+func (m *barMeter) draw(now time.Time) {
+	if m.bar != nil {
+		m.bar.IncrInt64(m.count - m.drawn)
+		m.drawn, m.last = m.count, now
+	}
+}
+
 func (m *barMeter) Add(n int64) {
-	m.pending += n
-	if now := time.Now(); now.Sub(m.last) >= redrawEvery {
-		m.bar.IncrInt64(m.pending)
-		m.pending, m.last = 0, now
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.count += n
+	if now := time.Now(); m.bar != nil && now.Sub(m.last) >= redrawEvery {
+		m.draw(now)
 	}
 }
 
 // Done completes the bar where it is: a layer read only as far as needed,
 // or one of unknown size, is finished too.
 func (m *barMeter) Done() {
-	m.bar.IncrInt64(m.pending)
-	m.pending = 0
-	m.bar.SetTotal(-1, true)
-	m.bars.done(m.bar)
+	m.timer.Stop()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.done = true
+	if m.bar != nil {
+		m.draw(time.Now())
+		m.bar.SetTotal(-1, true)
+		m.bars.done(m.bar)
+	}
 }
 
 // stoppedMeter hears a layer that started after the bars stopped.
@@ -173,13 +218,14 @@ type stoppedMeter struct{}
 func (stoppedMeter) Add(int64) {}
 func (stoppedMeter) Done()     {}
 
-// shorten cuts s to at most n runes, keeping its start and its end (where
-// a layer's position is).
+// shorten cuts s to at most n runes, keeping its start (what is done, to
+// which layer) and its end (a layer's position in an image, its
+// components).
 func shorten(s string, n int) string {
 	r := []rune(s)
 	if len(r) <= n {
 		return s
 	}
-	head := (n - 1) / 3
+	head := (n - 1) / 2
 	return string(r[:head]) + "…" + string(r[len(r)-(n-1-head):])
 }

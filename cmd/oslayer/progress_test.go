@@ -109,6 +109,49 @@ func TestStartProgressHeedsQuiet(t *testing.T) {
 	}
 }
 
+// TestOnlySlowLayersGetABar: a layer done within showAfter draws nothing;
+// a slower one draws its bar, which is gone once the bars stop; warnings
+// print on lines of their own, whenever they come.
+func TestOnlySlowLayersGetABar(t *testing.T) {
+	tty, ptmx := openPTY(t)
+	got := readAll(ptmx)
+	root := newRootCmd()
+	root.SetErr(tty)
+	cmd, _, err := root.Find([]string{"diff"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bars := startProgress(cmd)
+	warn := warner(bars)
+	warn("before any bar")
+	quick := bars.Start("reading quick layer 1/2", 10)
+	quick.Add(10)
+	quick.Done()
+	slow := bars.Start("reading slow layer 2/2", 4096)
+	slow.Add(1024)
+	time.Sleep(showAfter + 300*time.Millisecond)
+	warn("under a bar")
+	slow.Done()
+	bars.stop()
+	warn("after the bars")
+	tty.Close()
+	screen := <-got
+	if strings.Contains(screen, "quick") {
+		t.Errorf("a layer done at once was drawn:\n%q", screen)
+	}
+	if !strings.Contains(screen, "reading slow layer 2/2  [") || !strings.Contains(screen, "1.0 KiB / 4.0 KiB") {
+		t.Errorf("the slow layer has no bar at 1 KiB of 4:\n%q", screen)
+	}
+	if i := strings.LastIndex(screen, "\x1b[J"); i < 0 || strings.Contains(screen[i+len("\x1b[J"):], "[") {
+		t.Errorf("the bars were not cleared at the end:\n%q", screen)
+	}
+	for _, w := range []string{"before any bar", "under a bar", "after the bars"} {
+		if !strings.Contains(screen, "oslayer: warning: "+w+"\r\n") {
+			t.Errorf("the warning %q is not on a line of its own:\n%q", w, screen)
+		}
+	}
+}
+
 // slowBlobRegistry is an in-process registry whose layer downloads pause
 // halfway, so that reading them takes long enough to draw.
 func slowBlobRegistry(t *testing.T) string {
