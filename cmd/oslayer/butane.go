@@ -142,6 +142,11 @@ them is $SOURCE_DATE_EPOCH, else the base image's creation time, else 1970.`,
 	f.BoolVar(&strict, "strict", false, "fail on warnings")
 	f.BoolVar(&render.AllowOverride, "allow-override", false, "allow changing base content (append to a base file, replace one under /usr)")
 	f.BoolVar(&render.AllowRemote, "allow-remote", false, "fetch http(s) sources that have a verification hash")
+	completeFlag(cmd, "apply", completeDirs)
+	completeFlag(cmd, "base", completeImage)
+	completeFlag(cmd, "dest", completeImage)
+	completeFlag(cmd, "compression", completeValues("gzip", "zstd", "none"))
+	completeFlag(cmd, "files-dir", completeDirs)
 	return cmd
 }
 

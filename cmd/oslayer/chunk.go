@@ -56,7 +56,8 @@ plus its compressed size free.`,
 		Example: `  oslayer chunk oci:build:latest oci:out:latest --prior docker://registry/os:previous
   oslayer chunk --rootfs /mnt/rootfs docker://registry/os:next --max-layers 96
   oslayer chunk containers-storage-export.tar oci-archive:os.ociarchive --compression zstd`,
-		Args: cobra.RangeArgs(1, 2),
+		Args:              cobra.RangeArgs(1, 2),
+		ValidArgsFunction: completeImageArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var src, dest string
 			switch {
@@ -99,6 +100,10 @@ plus its compressed size free.`,
 	f.StringArrayVar(&labels, "label", nil, "set a label (K=V) or remove one (K-); repeatable")
 	f.BoolVar(&keepSELinux, "keep-selinux", false, "keep security.selinux xattrs")
 	f.StringVar(&tmpdir, "tmpdir", "", "directory for the spool and the layers being written (default $TMPDIR or /tmp)")
+	completeFlag(cmd, "rootfs", completeDirs)
+	completeFlag(cmd, "prior", completeImage)
+	completeFlag(cmd, "compression", completeValues("gzip", "zstd", "none"))
+	completeFlag(cmd, "tmpdir", completeDirs)
 	return cmd
 }
 

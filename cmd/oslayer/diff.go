@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -33,10 +34,11 @@ label of an encapsulated base, or the org.opencontainers.image.base.name and
   oslayer diff registry.example.com/os:candidate --format json
   oslayer diff --layers docker://registry/os:1.0 docker://registry/os:1.1
   oslayer diff quay.io/fedora/fedora-bootc:41 --rootfs /`,
-		Args: cobra.RangeArgs(0, 2),
+		Args:              cobra.RangeArgs(0, 2),
+		ValidArgsFunction: completeImageArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			treeGC()
-			if format != "text" && format != "json" {
+			if !slices.Contains(diffFormats, format) {
 				return &exitError{code: 2, msg: fmt.Sprintf("--format %q: want text or json", format)}
 			}
 			req := diff.Request{Rootfs: rootfs, IncludeMtime: mtime, Layers: layers}
@@ -88,5 +90,10 @@ label of an encapsulated base, or the org.opencontainers.image.base.name and
 	f.BoolVar(&layers, "layers", false, "also report which layers an update from BASE to DERIVED downloads")
 	f.BoolVar(&all, "all", false, "list every path of directories added or removed whole")
 	f.StringVar(&rootfs, "rootfs", "", "compare BASE with this directory tree instead of an image")
+	completeFlag(cmd, "format", completeValues(diffFormats...))
+	completeFlag(cmd, "rootfs", completeDirs)
 	return cmd
 }
+
+// diffFormats are the values of diff's --format.
+var diffFormats = []string{"text", "json"}

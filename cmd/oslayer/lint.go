@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -30,12 +31,15 @@ func (o *lintOptions) addFlags(cmd *cobra.Command) {
 	f.BoolVar(&o.noTruncate, "no-truncate", false, "list every finding (text output shows 5 per rule)")
 	f.BoolVar(&o.allowOverride, "allow-override", false, "accept changes to base content under /usr, like LABEL ostree.override=true")
 	f.StringArrayVar(&o.allowPaths, "allow-override-path", nil, "accept changes to base content at paths matching this pattern (* within a component, ** across; repeatable)")
+	completeFlag(cmd, "format", completeValues(lintFormats...))
+	completeFlag(cmd, "skip", completeRuleIDs)
 }
 
+// lintFormats are the values of lint's and finalize's --format.
+var lintFormats = []string{"text", "json", "sarif", "junit"}
+
 func (o *lintOptions) validate() error {
-	switch o.format {
-	case "text", "json", "sarif", "junit":
-	default:
+	if !slices.Contains(lintFormats, o.format) {
 		return &exitError{code: 2, msg: fmt.Sprintf("--format %q: want text, json, sarif or junit", o.format)}
 	}
 	for _, id := range o.skip {
@@ -115,7 +119,8 @@ Exit codes: 0 pass, 1 fatal findings (or warnings with --fatal-warnings),
   oslayer lint oci:build:latest --base quay.io/fedora/fedora-bootc:41 --format sarif > lint.sarif
   oslayer lint --rootfs /mnt/rootfs --skip var-log
   RUN oslayer lint            # inside a Containerfile: checks /`,
-		Args: cobra.MaximumNArgs(1),
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: completeImageArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			treeGC()
 			if list {
@@ -161,5 +166,7 @@ Exit codes: 0 pass, 1 fatal findings (or warnings with --fatal-warnings),
 	f.StringVar(&base, "base", "", "the base image to compare with (default: found from the image)")
 	f.StringVar(&rootfs, "rootfs", "", "check this directory instead of an image")
 	f.BoolVar(&list, "list", false, "list the rules (with --format json, also the regenerated files usr-override ignores)")
+	completeFlag(cmd, "base", completeImage)
+	completeFlag(cmd, "rootfs", completeDirs)
 	return cmd
 }
