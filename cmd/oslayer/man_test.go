@@ -100,7 +100,7 @@ func TestManPages(t *testing.T) {
 			"-q, --quiet[=false] draw no progress bars",
 		},
 		"oslayer-butane.1": {"$SOURCE_DATE_EPOCH"},
-		"oslayer.1": {"oci:DIR[:REF]", "-v, --version[=false] version for oslayer"},
+		"oslayer.1":        {"oci:DIR[:REF]", "-v, --version[=false] version for oslayer"},
 	} {
 		out, err := exec.Command("groff", "-man", "-Tutf8", "-P-cbou", filepath.Join(dir, name)).Output()
 		if err != nil {
