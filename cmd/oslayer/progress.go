@@ -212,12 +212,6 @@ func (m *barMeter) Done() {
 	}
 }
 
-// stoppedMeter hears a layer that started after the bars stopped.
-type stoppedMeter struct{}
-
-func (stoppedMeter) Add(int64) {}
-func (stoppedMeter) Done()     {}
-
 // shorten cuts s to at most n runes, keeping its start (what is done, to
 // which layer) and its end (a layer's position in an image, its
 // components).
