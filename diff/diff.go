@@ -25,6 +25,11 @@ type Request struct {
 	IncludeMtime bool
 	// Layers adds the download report of an update from Base to Derived.
 	Layers bool
+	// Filter, if set, keeps only the file changes it matches: in Changes,
+	// Summary, Stat and HasChanges.
+	Filter *Filter
+	// Stat adds the counts per area and per package (Result.Stat).
+	Stat bool
 }
 
 // Comparison says how a derived image was compared with its base.
@@ -62,10 +67,20 @@ type Result struct {
 	Packages      []PackageChange  `json:"packages"`
 	Summary       Summary          `json:"summary"`
 	Layers        *LayerReport     `json:"layers,omitempty"`
+	// Filter says how Changes were filtered (nil: they were not).
+	Filter *Filtered `json:"filter,omitempty"`
+	// Stat counts the changes per area and per package, if asked.
+	Stat *Stat `json:"stat,omitempty"`
 }
 
-// HasChanges reports whether anything differs.
-func (r *Result) HasChanges() bool { return len(r.Changes) > 0 || len(r.Packages) > 0 }
+// HasChanges reports whether anything differs: a file or a package, or,
+// when the changes were filtered, a file the filter kept.
+func (r *Result) HasChanges() bool {
+	if r.Filter != nil {
+		return len(r.Changes) > 0
+	}
+	return len(r.Changes) > 0 || len(r.Packages) > 0
+}
 
 // Run compares a derived image (or rootfs) with its base.
 func Run(ctx context.Context, req Request) (*Result, error) {
@@ -94,8 +109,14 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 		res.Derived, res.DerivedDigest = src.Name, src.Image.Digest.String()
 	}
 	res.Changes = Changes(src, CompareOptions{IncludeMtime: req.IncludeMtime})
+	if req.Filter != nil {
+		res.Changes, res.Filter = req.Filter.Apply(res.Changes)
+	}
 	res.Packages = ComparePackages(base.Packages, src.Packages)
 	res.Summary = Summarize(res.Changes)
+	if req.Stat {
+		res.Stat = StatOf(res.Changes)
+	}
 	if res.Comparison == ComparedLayers {
 		res.Summary.BaseLayers = base.Layers
 		for _, l := range src.Image.Layers[base.Layers:] {

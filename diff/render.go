@@ -55,17 +55,21 @@ func WriteJSON(w io.Writer, r *Result) error {
 
 // TextOptions tune WriteText.
 type TextOptions struct {
-	// All lists every path; otherwise a directory added or removed with
-	// more than CollapseAfter paths below it is shown as one line.
+	// All lists every path; otherwise many changes of one kind in one
+	// directory, or below a directory added or removed whole, are summed
+	// up on one line (see Lines).
 	All bool
+	// Flat lists the changes in tree order, each with its package, rather
+	// than grouped under their packages.
+	Flat bool
+	// Stat replaces the listing of changes and the summary by the counts
+	// per area and per package of Result.Stat (computed if nil).
+	Stat bool
 }
 
-// CollapseAfter is how many paths below an added or removed directory the
-// text output shows before summing them up.
-const CollapseAfter = 5
-
 // WriteText writes the result for people: what was compared, package
-// changes, file changes, a summary per area and, if asked, the layers.
+// changes, file changes grouped by package (or, with Stat, counted per
+// area and per package), a summary per area and, if asked, the layers.
 func WriteText(w io.Writer, r *Result, opts TextOptions) error {
 	out := &trimWriter{w: w}
 	w = out
@@ -100,19 +104,46 @@ func WriteText(w io.Writer, r *Result, opts TextOptions) error {
 	}
 	tw.Flush()
 
-	fmt.Fprintf(w, "\nFiles: %d change%s\n", len(r.Changes), plural(len(r.Changes)))
-	writeChanges(tw, r.Changes, opts)
-	tw.Flush()
-
-	fmt.Fprintf(w, "\nSummary\n")
-	fmt.Fprintf(tw, "  AREA\tADDED\tMODIFIED\tMETADATA\tTYPECHANGE\tREMOVED\tSIZE\n")
-	for _, a := range append(r.Summary.Areas, r.Summary.Total) {
-		if a.Changes() == 0 && a.Area != "total" {
-			continue
+	filtered := ""
+	if r.Filter != nil {
+		filtered = " (filtered: " + r.Filter.String() + ")"
+		fmt.Fprintf(w, "\nFiles: %d of %d change%s%s\n", len(r.Changes), r.Filter.Unfiltered, plural(r.Filter.Unfiltered), filtered)
+	} else {
+		fmt.Fprintf(w, "\nFiles: %d change%s\n", len(r.Changes), plural(len(r.Changes)))
+	}
+	switch {
+	case opts.Stat:
+		st := r.Stat
+		if st == nil {
+			st = StatOf(r.Changes)
 		}
-		fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%d\t%d\t%s\n", a.Area, a.Added, a.Modified, a.Metadata, a.TypeChange, a.Removed, human(a.SizeDelta, true))
+		writeStat(w, tw, st, filtered)
+	case opts.Flat:
+		ptrs := make([]*Change, len(r.Changes))
+		for i := range r.Changes {
+			ptrs[i] = &r.Changes[i]
+		}
+		writeLines(tw, Lines(ptrs, opts.All), true)
+	default:
+		for _, g := range GroupByPackage(r.Changes, r.Packages) {
+			fmt.Fprintf(w, "%s\n", groupHeading(&g))
+			writeLines(tw, Lines(g.Changes, opts.All), false)
+			tw.Flush()
+		}
 	}
 	tw.Flush()
+
+	if !opts.Stat {
+		fmt.Fprintf(w, "\nSummary%s\n", filtered)
+		fmt.Fprintf(tw, "  AREA\tADDED\tMODIFIED\tMETADATA\tTYPECHANGE\tREMOVED\tSIZE\n")
+		for _, a := range append(r.Summary.Areas, r.Summary.Total) {
+			if a.Changes() == 0 && a.Area != "total" {
+				continue
+			}
+			fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%d\t%d\t%s\n", a.Area, a.Added, a.Modified, a.Metadata, a.TypeChange, a.Removed, human(a.SizeDelta, true))
+		}
+		tw.Flush()
+	}
 
 	if r.Layers != nil {
 		writeLayers(w, tw, r.Layers)
@@ -151,9 +182,23 @@ func (t *trimWriter) Write(p []byte) (int, error) {
 	return len(p), t.err
 }
 
-func writeChanges(tw *tabwriter.Writer, changes []Change, opts TextOptions) {
-	for i := 0; i < len(changes); i++ {
-		c := &changes[i]
+// writeLines writes a listing, with each change's package if asked.
+func writeLines(tw *tabwriter.Writer, lines []Line, withPackage bool) {
+	for _, l := range lines {
+		if s := l.Sum; s != nil {
+			size := ""
+			if s.Regular || s.SizeDelta != 0 {
+				size = human(s.SizeDelta, true)
+			}
+			if s.Below {
+				row(tw, s.Kind.String(), size, join(s.Dir+"/…", fmt.Sprintf("(%d paths below; --all lists them)", s.Count)))
+				continue
+			}
+			dir := strings.TrimSuffix(s.Dir, "/") + "/"
+			row(tw, s.Kind.String(), size, join(dir, fmt.Sprintf("(%d paths: %s; --all lists them)", s.Count, sample(s.Names, s.Count))))
+			continue
+		}
+		c := l.Change
 		detail := strings.Join(c.Details, ", ")
 		if c.Kind == Added || c.Kind == Removed {
 			detail = ""
@@ -163,24 +208,68 @@ func writeChanges(tw *tabwriter.Writer, changes []Change, opts TextOptions) {
 			size = human(c.SizeDelta, true)
 		}
 		pkg := ""
-		if c.Package != "" {
+		if withPackage && c.Package != "" {
 			pkg = "[" + c.Package + "]"
 		}
 		row(tw, c.Kind.String(), size, join(c.Path, pkg, detail))
-		if opts.All || c.Type != layer.TypeDir || (c.Kind != Added && c.Kind != Removed) {
-			continue
-		}
-		// Sum up a large directory added or removed whole.
-		below, bytes := 0, int64(0)
-		for j := i + 1; j < len(changes) && changes[j].Kind == c.Kind && strings.HasPrefix(changes[j].Path, c.Path+"/"); j++ {
-			below++
-			bytes += changes[j].SizeDelta
-		}
-		if below > CollapseAfter {
-			row(tw, c.Kind.String(), human(bytes, true), join(c.Path+"/…", fmt.Sprintf("(%d paths below; --all lists them)", below)))
-			i += below
+	}
+}
+
+// namesWidth is how wide the names a summed-up line gives may be.
+const namesWidth = 60
+
+// sample joins as many of names as fit in namesWidth (at least one), and
+// "…" when that is not all of the count.
+func sample(names []string, count int) string {
+	n, width := 0, 0
+	for n < len(names) && (n == 0 || width+2+len(names[n]) <= namesWidth) {
+		width += 2 + len(names[n])
+		n++
+	}
+	out := strings.Join(names[:n], ", ")
+	if count > n {
+		out += ", …"
+	}
+	return out
+}
+
+// groupHeading is the line above a package's changes: the package, what
+// the package diff says of it, its changes counted.
+func groupHeading(g *PackageGroup) string {
+	name := g.Package
+	if name == "" {
+		name = "(no package)"
+	}
+	var versions []string
+	for _, v := range g.Versions {
+		switch v.Kind {
+		case PackageAdded:
+			versions = append(versions, fmt.Sprintf("%s %s (added)", v.FullName(), v.To))
+		case PackageRemoved:
+			versions = append(versions, fmt.Sprintf("%s %s (removed)", v.FullName(), v.From))
+		default:
+			versions = append(versions, fmt.Sprintf("%s %s -> %s (%s)", v.FullName(), v.From, v.To, v.Kind))
 		}
 	}
+	if len(versions) > 0 {
+		name = strings.Join(versions, ", ")
+	}
+	return fmt.Sprintf("%s: %s, %s", name, kindCounts(&g.Counts), human(g.Counts.SizeDelta, true))
+}
+
+// kindCounts says "3 changes (2 modified, 1 removed)", or "3 modified"
+// when they are of one kind.
+func kindCounts(r *StatRow) string {
+	var parts []string
+	for _, k := range Kinds {
+		if n := r.Count(k); n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, k))
+		}
+	}
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return fmt.Sprintf("%d change%s (%s)", r.Changes, plural(r.Changes), strings.Join(parts, ", "))
 }
 
 func writeLayers(w io.Writer, tw *tabwriter.Writer, l *LayerReport) {
@@ -269,4 +358,68 @@ func human(n int64, signed bool) string {
 		}
 	}
 	return ""
+}
+
+// statBar is the width of the widest bar of a --stat table.
+const statBar = 20
+
+// writeStat writes the counts per area, with the total, and per package;
+// filtered says how the changes were filtered, if they were.
+func writeStat(w io.Writer, tw *tabwriter.Writer, st *Stat, filtered string) {
+	fmt.Fprintf(w, "\nBy area%s, most bytes changed first (+ content written, - content replaced or removed)\n", filtered)
+	statTable(tw, "AREA", st.Areas, &st.Total)
+	tw.Flush()
+	fmt.Fprintf(w, "\nBy package%s, most bytes changed first\n", filtered)
+	statTable(tw, "PACKAGE", st.Packages, nil)
+	tw.Flush()
+}
+
+// statTable writes rows, each with a bar of its bytes, then the total.
+// Kinds of change no row has get no column.
+func statTable(tw *tabwriter.Writer, what string, rows []StatRow, total *StatRow) {
+	widest := int64(0)
+	var kinds []Kind
+	for _, k := range Kinds {
+		for _, r := range rows {
+			if r.Count(k) > 0 {
+				kinds = append(kinds, k)
+				break
+			}
+		}
+	}
+	head := []string{what, "CHANGES"}
+	for _, k := range kinds {
+		head = append(head, strings.ToUpper(k.String()))
+	}
+	row(tw, append(head, "+BYTES", "-BYTES", "SIZE", "")...)
+	line := func(r *StatRow, name, bar string) {
+		cells := []string{name, fmt.Sprint(r.Changes)}
+		for _, k := range kinds {
+			cells = append(cells, fmt.Sprint(r.Count(k)))
+		}
+		row(tw, append(cells, human(r.NewBytes, false), human(r.OldBytes, false), human(r.SizeDelta, true), bar)...)
+	}
+	for _, r := range rows {
+		widest = max(widest, r.Bytes())
+	}
+	for i := range rows {
+		r := &rows[i]
+		name := r.Name
+		if name == "" {
+			name = "(no package)"
+		}
+		line(r, name, strings.Repeat("+", barWidth(r.NewBytes, widest))+strings.Repeat("-", barWidth(r.OldBytes, widest)))
+	}
+	if total != nil {
+		line(total, "total", "")
+	}
+}
+
+// barWidth scales n bytes of a table whose widest row has widest bytes to
+// a bar of at most statBar characters, at least one for any byte.
+func barWidth(n, widest int64) int {
+	if n <= 0 || widest <= 0 {
+		return 0
+	}
+	return max(1, int((n*statBar+widest/2)/widest))
 }

@@ -1,10 +1,6 @@
 package diff
 
-import (
-	"strings"
-
-	"github.com/oslayer/oslayer/layer"
-)
+import "strings"
 
 // Areas are the parts of the filesystem summaries count separately.
 var Areas = []string{"/usr", "/etc", "/var", "/opt", "other"}
@@ -98,25 +94,12 @@ func Summarize(changes []Change) Summary {
 		s.Areas = append(s.Areas, AreaSummary{Area: a})
 		idx[a] = i
 	}
-	seen := map[[2]uint32]bool{} // (side, inode) of hardlinks counted
-	counted := func(side uint32, n *layer.Node) int64 {
-		if n == nil {
-			return 0
-		}
-		if n.Inode != 0 {
-			key := [2]uint32{side, n.Inode}
-			if seen[key] {
-				return 0
-			}
-			seen[key] = true
-		}
-		return n.Size
-	}
+	var counted contentBytes
 	for i := range changes {
 		c := &changes[i]
 		delta := c.SizeDelta // a change found from package records has no nodes
 		if c.Old != nil || c.New != nil {
-			delta = counted(1, c.New) - counted(0, c.Old)
+			delta = counted.size(sideDerived, c.New) - counted.size(sideBase, c.Old)
 		}
 		s.Areas[idx[AreaOf(c.Path)]].add(c, delta)
 		s.Total.add(c, delta)

@@ -22,14 +22,20 @@ import (
 // $DOCKER_CONFIG/config.json (~/.docker by default). Each file is asked for
 // the repository ("quay.io/org/repo"), its namespaces, then the registry;
 // the first file that knows an entry wins. Credential helpers named in a
-// file (credHelpers, credsStore) are used as docker does.
-type Keychain struct{}
+// file (credHelpers, credsStore) are used as docker does. AuthFile, when
+// set (--authfile), is the only file read.
+type Keychain struct {
+	AuthFile string
+}
 
 var _ authn.ContextKeychain = Keychain{}
 
-// AuthFiles returns the credential files Keychain reads, in order, whether
-// they exist or not.
-func AuthFiles() []string {
+// Files returns the credential files the keychain reads, in order,
+// whether they exist or not.
+func (k Keychain) Files() []string {
+	if k.AuthFile != "" {
+		return []string{k.AuthFile}
+	}
 	var files []string
 	if f := os.Getenv("REGISTRY_AUTH_FILE"); f != "" {
 		files = append(files, f)
@@ -57,19 +63,19 @@ func (k Keychain) Resolve(target authn.Resource) (authn.Authenticator, error) {
 }
 
 // ResolveContext implements authn.ContextKeychain.
-func (Keychain) ResolveContext(_ context.Context, target authn.Resource) (authn.Authenticator, error) {
-	ac, _, _, err := lookupCredentials(target)
+func (k Keychain) ResolveContext(_ context.Context, target authn.Resource) (authn.Authenticator, error) {
+	ac, _, _, err := k.lookup(target)
 	if err != nil || ac == nil {
 		return authn.Anonymous, err
 	}
 	return authn.FromConfig(*ac), nil
 }
 
-// lookupCredentials finds the credentials for target, and the file and
-// entry that gave them; nil when no file has any.
-func lookupCredentials(target authn.Resource) (ac *authn.AuthConfig, file, key string, err error) {
+// lookup finds the credentials for target, and the file and entry that
+// gave them; nil when no file has any.
+func (k Keychain) lookup(target authn.Resource) (ac *authn.AuthConfig, file, key string, err error) {
 	keys := authKeys(target)
-	for _, file := range AuthFiles() {
+	for _, file := range k.Files() {
 		cf, err := loadAuthFile(file)
 		if err != nil {
 			return nil, "", "", err
@@ -110,17 +116,32 @@ func explainAuth(err error, kc authn.Keychain, target authn.Resource) error {
 	if !errors.As(err, &terr) || terr.StatusCode != http.StatusUnauthorized && terr.StatusCode != http.StatusForbidden {
 		return err
 	}
-	if _, ours := kc.(Keychain); !ours && kc != nil {
+	if _, given := kc.(Credentials); given {
+		return fmt.Errorf("%w: the registry refused the credentials given for %s on the command line", err, target.RegistryStr())
+	}
+	k, ours := kc.(Keychain)
+	if !ours && kc != nil {
 		return err
 	}
-	ac, file, key, lerr := lookupCredentials(target)
+	ac, file, key, lerr := k.lookup(target)
 	switch {
 	case lerr != nil:
 		return fmt.Errorf("%w (and reading credentials failed: %v)", err, lerr)
 	case ac == nil:
-		return fmt.Errorf("%w: no credentials for %s in %s (log in with podman login, or pass --authfile)", err, target.RegistryStr(), strings.Join(AuthFiles(), ", "))
+		return fmt.Errorf("%w: no credentials for %s in %s (log in with podman login, or pass --authfile or --creds)", err, target.RegistryStr(), strings.Join(k.Files(), ", "))
 	}
 	return fmt.Errorf("%w: the registry refused the credentials for %s from %s", err, key, file)
+}
+
+// Credentials are a user name and password given on the command line
+// (--creds USER:PASS), sent to every registry the command talks to.
+type Credentials struct {
+	Username, Password string
+}
+
+// Resolve implements authn.Keychain.
+func (c Credentials) Resolve(authn.Resource) (authn.Authenticator, error) {
+	return authn.FromConfig(authn.AuthConfig{Username: c.Username, Password: c.Password}), nil
 }
 
 // authKeys lists the keys to look up for a target, most specific first:

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
@@ -100,57 +102,107 @@ func FindBase(ctx context.Context, derived *Image, opts Options) (*Base, error) 
 			derived.Ref, ErrNoBase, FinalDiffIDLabel, BaseNameAnnotation)
 	}
 	digest := derived.Manifest.Annotations[BaseDigestAnnotation]
-	ref, err := baseRef(baseName, digest)
+	base, err := openAnnotatedBase(ctx, derived, baseName, digest, opts)
 	if err != nil {
-		return nil, fmt.Errorf("%s: annotation %s: %w", derived.Ref, BaseNameAnnotation, err)
+		return nil, err
 	}
-	from := BaseFromAnnotation
-	img, err := Open(ctx, ref, opts)
-	if err != nil && ref != baseName && digest != "" {
-		// buildah 1.28 with --layers records the digest of an intermediate
-		// image that exists nowhere. The name still says which image it
-		// was; accept what it names now only if it is truly a prefix.
-		if fallback, ferr := Open(ctx, baseName, opts); ferr == nil {
-			b := &Base{Image: fallback, Layers: len(fallback.Layers), From: from,
-				Note: fmt.Sprintf("the base digest %s recorded in the image is unknown to the registry; used %s, whose layers the image starts with", digest, fallback.Ref)}
-			if b.SharesLayers(derived) {
-				return b, nil
-			}
-			fallback.Close()
-			return nil, fmt.Errorf("%s: its base %s is unknown, and %s now names another image (%s): name the base as the first argument",
-				derived.Ref, ref, baseName, fallback.Digest)
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: opening its base (from annotation %s): %w", derived.Ref, BaseNameAnnotation, err)
-	}
-	// A registry base is opened by that digest; a local one is checked.
-	if digest != "" && img.Ref.Transport != TransportDocker && img.Digest.String() != digest {
-		img.Close()
-		return nil, fmt.Errorf("%s: its base %s now has digest %s, not the %s it was built from", derived.Ref, ref, img.Digest, digest)
-	}
-	base := &Base{Image: img, Layers: len(img.Layers), From: from}
 	if staleLabel != "" {
-		base.Note = staleLabel + "; used the " + BaseNameAnnotation + " annotation"
+		base.Note = strings.TrimPrefix(base.Note+"; ", "; ") + staleLabel + "; used the " + BaseNameAnnotation + " annotation"
 	}
 	return base, nil
 }
 
-// baseRef turns the base.name annotation into a reference to open,
-// pinned to base.digest when the name is a registry reference.
-func baseRef(baseName, digest string) (string, error) {
+// baseCandidate is one place a base named by annotation may be: a
+// reference, and whether what it names is the base (pinned to the recorded
+// digest, or no digest was recorded) or only if the derived image starts
+// with its layers.
+type baseCandidate struct {
+	ref    string
+	pinned bool
+}
+
+// baseCandidates lists where to look for the base baseName, in order. A
+// registry name is looked for in local containers-storage first, pinned to
+// digest and then by name alone: in the derived image's own store when it
+// comes from one, then in the default store when it exists; then in the
+// registry. buildah records local bases by name ("localhost/base:1"), and
+// a base pulled for a build is in the store that built it.
+func baseCandidates(derived *Image, baseName, digest string) (_ []baseCandidate, skipped string, _ error) {
 	ref, err := ParseReference(baseName)
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
-	if ref.Transport != TransportDocker || digest == "" {
-		return ref.String(), nil
+	if ref.Transport != TransportDocker {
+		return []baseCandidate{{ref.String(), digest != ""}}, "", nil
+	}
+	var stores []string
+	if derived.Ref.Transport == TransportContainersStorage {
+		spec := ""
+		if strings.HasPrefix(derived.Ref.Name, "[") {
+			spec = derived.Ref.Name[:strings.IndexByte(derived.Ref.Name, ']')+1]
+		}
+		stores = append(stores, spec)
+	}
+	if root, ok := defaultStore(); ok && !slices.Contains(stores, "") {
+		stores = append(stores, "")
+	} else if !ok {
+		skipped = "containers-storage: no default store at " + root
+	}
+	var out []baseCandidate
+	for _, spec := range stores {
+		prefix := TransportContainersStorage + ":" + spec
+		if digest != "" && !strings.Contains(ref.Name, "@") {
+			out = append(out, baseCandidate{prefix + ref.Name + "@" + digest, true})
+		}
+		out = append(out, baseCandidate{prefix + ref.Name, digest == ""})
 	}
 	r, err := name.ParseReference(ref.Name, name.WeakValidation)
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
-	return "docker://" + r.Context().Name() + "@" + digest, nil
+	if digest != "" {
+		out = append(out, baseCandidate{"docker://" + r.Context().Name() + "@" + digest, true})
+	}
+	return append(out, baseCandidate{ref.String(), digest == ""}), skipped, nil
+}
+
+// openAnnotatedBase opens the first candidate for the base that is there
+// and fits: pinned to the recorded digest, or, by name alone (buildah 1.28
+// with --layers records the digest of an intermediate image that exists
+// nowhere), an image whose layers the derived image starts with.
+func openAnnotatedBase(ctx context.Context, derived *Image, baseName, digest string, opts Options) (*Base, error) {
+	cands, skipped, err := baseCandidates(derived, baseName, digest)
+	if err != nil {
+		return nil, fmt.Errorf("%s: annotation %s: %w", derived.Ref, BaseNameAnnotation, err)
+	}
+	var tried []string
+	if skipped != "" {
+		tried = append(tried, skipped)
+	}
+	for _, c := range cands {
+		img, err := Open(ctx, c.ref, opts)
+		if err != nil {
+			tried = append(tried, err.Error())
+			continue
+		}
+		b := &Base{Image: img, Layers: len(img.Layers), From: BaseFromAnnotation}
+		local := img.Ref.Transport != TransportDocker && img.Ref.Transport != TransportContainersStorage
+		switch {
+		case c.pinned && local && img.Digest.String() != digest:
+			// A layout or archive is not addressed by digest: check it.
+			tried = append(tried, fmt.Sprintf("%s has digest %s, not the %s it was built from", img.Ref, img.Digest, digest))
+		case c.pinned:
+			return b, nil
+		case b.SharesLayers(derived):
+			b.Note = fmt.Sprintf("the base digest %s recorded in the image was not found; used %s, whose layers the image starts with", digest, img.Ref)
+			return b, nil
+		default:
+			tried = append(tried, fmt.Sprintf("%s (%s) is another image: the derived image does not start with its layers", img.Ref, img.Digest))
+		}
+		img.Close()
+	}
+	return nil, fmt.Errorf("%s: cannot find its base %s (annotation %s); tried:\n  %s\nname the base image: oslayer diff BASE IMAGE, or --base BASE",
+		derived.Ref, baseName, BaseNameAnnotation, strings.Join(tried, "\n  "))
 }
 
 // SharesLayers reports whether the base's layers are the first layers of

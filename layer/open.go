@@ -2,13 +2,16 @@ package layer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -17,10 +20,15 @@ import (
 // Options control how images are opened.
 type Options struct {
 	// Insecure allows plain HTTP and unverified TLS for docker:// references
-	// (--tls-verify=false); InsecureRegistries allows them for these
-	// registries only (registries.conf's insecure entries).
-	Insecure           bool
-	InsecureRegistries []string
+	// (--tls-verify=false).
+	Insecure bool
+	// Registries is registries.conf: insecure and blocked registries,
+	// locations and mirrors (nil: none).
+	Registries *Registries
+	// CertDir holds the CA (*.crt) and client (*.cert, *.key) certificates
+	// for every registry (--cert-dir); empty means each registry's
+	// directory under certs.d (see containers-certs.d(5)).
+	CertDir string
 	// Platform selects an image from a multi-platform index; the zero value
 	// means linux on the running architecture.
 	Platform v1.Platform
@@ -41,8 +49,11 @@ type Options struct {
 // Image is an opened image: its manifest, config and layer list, read and
 // verified, with the layers themselves still unread.
 type Image struct {
-	Ref      Reference
-	Digest   v1.Hash // manifest digest
+	Ref Reference
+	// Digest is the manifest digest as the source keeps it. An image in
+	// containers-storage, whose layers the store keeps uncompressed, is
+	// read (V1) with a manifest of its own that describes them so.
+	Digest   v1.Hash
 	Manifest *v1.Manifest
 	Config   *v1.ConfigFile
 	Layers   []LayerInfo
@@ -78,6 +89,9 @@ func Open(ctx context.Context, s string, opts Options) (*Image, error) {
 		}
 		return nil, fmt.Errorf("opening %s: %w", ref, err)
 	}
+	if si, ok := img.(storeImage); ok {
+		out.Digest = si.sourceDigest()
+	}
 	out.closer = closer
 	return out, nil
 }
@@ -110,17 +124,45 @@ func openRef(ctx context.Context, ref Reference, opts Options) (v1.Image, io.Clo
 			return nil, nil, err
 		}
 		return img, fsys, nil
+	case TransportContainersStorage:
+		return openStoreImage(ctx, ref.Name)
 	}
 	return nil, nil, fmt.Errorf("unknown transport %q", ref.Transport)
 }
 
+// openRemote pulls from where registries.conf says: the reference's
+// mirrors first, then its location; a mirror that fails is skipped.
 func openRemote(ctx context.Context, s string, plat v1.Platform, opts Options) (v1.Image, error) {
-	r, remoteOpts, err := remoteRef(ctx, s, opts)
+	r, err := name.ParseReference(s)
 	if err != nil {
 		return nil, err
 	}
-	img, err := remote.Image(r, append(remoteOpts, remote.WithPlatform(plat))...)
-	return img, explainAuth(err, opts.Keychain, r.Context())
+	sources, err := opts.Registries.pullSources(r)
+	if err != nil {
+		return nil, err
+	}
+	var mirrorErrs []string
+	for _, src := range sources {
+		rr, remoteOpts, err := remoteAt(ctx, src.ref, opts.Insecure || src.insecure, opts)
+		if err == nil {
+			var img v1.Image
+			if img, err = remote.Image(rr, append(remoteOpts, remote.WithPlatform(plat))...); err == nil {
+				return img, nil
+			}
+			err = explainAuth(err, opts.Keychain, rr.Context())
+		}
+		if !src.mirror {
+			if len(mirrorErrs) > 0 {
+				err = fmt.Errorf("%w (mirrors: %s)", err, strings.Join(mirrorErrs, "; "))
+			}
+			return nil, err
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		mirrorErrs = append(mirrorErrs, fmt.Sprintf("%s: %v", src.ref, err))
+	}
+	return nil, errors.New("no source to pull from") // pullSources ends with the location
 }
 
 // FromV1 reads the manifest, config and layer list of a v1.Image.

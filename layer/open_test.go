@@ -136,7 +136,8 @@ func TestOpenSelectsImages(t *testing.T) {
 		{"oci:" + dir, "holds 2 images (base, derived): name one as oci:DIR:REF"},
 		{"oci:" + dir + ":nope", `no image named "nope" in the OCI layout (it has: base, derived)`},
 		{"oci:" + t.TempDir() + ":x", "not an OCI image layout"},
-		{"containers-storage:foo", "podman save"},
+		{"containers-storage:[vfs@relative/root]foo", `"relative/root" is not an absolute path`},
+		{"containers-storage:foo", "no image foo in the store at "},
 		{"oci-archive:/nonexistent.tar", "/nonexistent.tar: no such file"},
 	}
 	for _, tc := range tests {
@@ -309,6 +310,8 @@ func TestParseReference(t *testing.T) {
 		{"oci:/tmp/layout:latest", Reference{Transport: "oci", Name: "/tmp/layout", Tag: "latest"}},
 		{"oci-archive:img.tar:v1", Reference{Transport: "oci-archive", Name: "img.tar", Tag: "v1"}},
 		{"docker-archive:img.tar:localhost/os:1", Reference{Transport: "docker-archive", Name: "img.tar", Tag: "localhost/os:1"}},
+		{"containers-storage:localhost/os:1", Reference{Transport: "containers-storage", Name: "localhost/os:1"}},
+		{"containers-storage:[overlay@/var/lib/x+/run/x:o=1]quay.io/a/b@sha256:abc", Reference{Transport: "containers-storage", Name: "[overlay@/var/lib/x+/run/x:o=1]quay.io/a/b@sha256:abc"}},
 	}
 	for _, tc := range tests {
 		got, err := ParseReference(tc.in)
@@ -319,9 +322,27 @@ func TestParseReference(t *testing.T) {
 			t.Errorf("String() = %q, want %q", got.String(), tc.in)
 		}
 	}
-	for _, bad := range []string{"", "docker://", "oci:", "docker:foo", "containers-storage:x"} {
+	for _, bad := range []string{"", "docker://", "oci:", "docker:foo", "containers-storage:"} {
 		if _, err := ParseReference(bad); err == nil {
 			t.Errorf("ParseReference(%q) accepted", bad)
+		}
+	}
+	// A path is never sent to Docker Hub.
+	dir := t.TempDir()
+	file := filepath.Join(dir, "image")
+	os.WriteFile(file, nil, 0o644)
+	for in, want := range map[string]string{
+		"/tmp/x":                "oci-archive:/tmp/x",
+		"./build":               "oci:./build for an OCI layout",
+		"../out/os.tar":         "docker-archive:../out/os.tar",
+		"os.tar":                "looks like a file",
+		"localhost:5000/os.tar": "looks like a file",
+		"~/images/os":           "looks like a file",
+		dir:                     "is a directory, not a registry image: for an OCI layout write oci:" + dir,
+		file:                    "oci-archive:" + file,
+	} {
+		if _, err := ParseReference(in); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseReference(%q) = %v, want an error containing %q", in, err, want)
 		}
 	}
 }

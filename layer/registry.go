@@ -25,27 +25,40 @@ const DefaultTimeout = 60 * time.Second
 var retryWait = time.Second
 
 // remoteRef parses a registry reference and says how to reach its
-// registry for opts: the transport (TLS, timeouts, plain HTTP refused
-// unless the registry is insecure), credentials and retries. Every
-// registry read and write goes through it.
+// registry for opts: the transport (TLS with the registry's certificates,
+// timeouts, plain HTTP refused unless the registry is insecure),
+// credentials and retries. Every registry read and write goes through it.
 func remoteRef(ctx context.Context, s string, opts Options) (name.Reference, []remote.Option, error) {
 	r, err := name.ParseReference(s)
 	if err != nil {
 		return nil, nil, err
 	}
-	insecure := opts.Insecure || insecureHost(opts.InsecureRegistries, r.Context().RegistryStr())
+	return remoteAt(ctx, s, opts.Insecure || opts.Registries.Insecure(repoOf(r)), opts)
+}
+
+// remoteAt is remoteRef with the registry's insecurity decided.
+func remoteAt(ctx context.Context, s string, insecure bool, opts Options) (name.Reference, []remote.Option, error) {
+	var nameOpts []name.Option
 	if insecure {
-		if r, err = name.ParseReference(s, name.Insecure); err != nil {
-			return nil, nil, err
-		}
+		nameOpts = append(nameOpts, name.Insecure)
+	}
+	r, err := name.ParseReference(s, nameOpts...)
+	if err != nil {
+		return nil, nil, err
 	}
 	timeout := cmp.Or(opts.Timeout, DefaultTimeout)
 	tr := remote.DefaultTransport.(*http.Transport).Clone()
 	tr.DialContext = (&net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}).DialContext
 	tr.TLSHandshakeTimeout = timeout
 	tr.ResponseHeaderTimeout = timeout
+	if tr.TLSClientConfig, err = tlsConfig(r.Context().RegistryStr(), opts.CertDir); err != nil {
+		return nil, nil, err
+	}
 	if insecure {
-		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // --tls-verify=false or registries.conf
+		if tr.TLSClientConfig == nil {
+			tr.TLSClientConfig = &tls.Config{}
+		}
+		tr.TLSClientConfig.InsecureSkipVerify = true //nolint:gosec // --tls-verify=false or registries.conf
 	}
 	kc := opts.Keychain
 	if kc == nil {
@@ -59,6 +72,16 @@ func remoteRef(ctx context.Context, s string, opts Options) (name.Reference, []r
 		// a rate limit or a reset connection, waiting 1 s, then 3 s, ...
 		remote.WithRetryBackoff(remote.Backoff{Duration: retryWait, Factor: 3, Jitter: 0.1, Steps: opts.Retries + 1}),
 	}, nil
+}
+
+// repoOf is a reference's repository as registries.conf names it:
+// "docker.io/library/fedora", not go-containerregistry's index.docker.io.
+func repoOf(r name.Reference) string {
+	host := r.Context().RegistryStr()
+	if host == name.DefaultRegistry {
+		host = "docker.io"
+	}
+	return host + "/" + r.Context().RepositoryStr()
 }
 
 // guardedTransport is every request oslayer sends to registries. With TLS

@@ -3,12 +3,12 @@ package layer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 
 	"github.com/oslayer/oslayer/fixtures"
@@ -128,38 +129,117 @@ func TestNoPlainHTTPWithTLSVerify(t *testing.T) {
 	}
 }
 
-// TestInsecureRegistriesFromRegistriesConf: both formats of
-// registries.conf, and a registry marked insecure there is reached over
-// plain HTTP without --tls-verify=false (only that one).
-func TestInsecureRegistriesFromRegistriesConf(t *testing.T) {
+// TestRegistriesConf: both formats of registries.conf, drop-ins replacing
+// an entry of the same prefix; a registry marked insecure there is reached
+// over plain HTTP without --tls-verify=false (only that one).
+func TestRegistriesConf(t *testing.T) {
 	dir := t.TempDir()
 	v2 := filepath.Join(dir, "v2.conf")
-	os.WriteFile(v2, []byte("unqualified-search-registries = [\"quay.io\"]\n[[registry]]\nlocation = \"localhost:5000\"\ninsecure = true\n[[registry]]\nprefix = \"mirror.example:8443/team\"\ninsecure = true\n[[registry]]\nlocation = \"quay.io\"\n"), 0o644)
+	os.WriteFile(v2, []byte(`unqualified-search-registries = ["quay.io"]
+[[registry]]
+location = "localhost:5000"
+insecure = true
+[[registry]]
+prefix = "mirror.example:8443/team"
+insecure = true
+[[registry]]
+location = "quay.io"
+[[registry]]
+prefix = "blocked.example"
+blocked = true
+[[registry]]
+prefix = "*.corp.example"
+insecure = true
+`), 0o644)
 	v1 := filepath.Join(dir, "v1.conf")
-	os.WriteFile(v1, []byte("[registries.insecure]\nregistries = [\"10.0.0.5:5000\"]\n"), 0o644)
-	got, err := InsecureRegistries([]string{v2, v1, filepath.Join(dir, "missing.conf")})
-	if want := []string{"localhost:5000", "mirror.example:8443/team", "10.0.0.5:5000"}; err != nil || !slices.Equal(got, want) {
-		t.Errorf("insecure = %q, %v; want %q", got, err, want)
+	os.WriteFile(v1, []byte("[registries.insecure]\nregistries = [\"10.0.0.5:5000\"]\n[registries.block]\nregistries = [\"evil.example\"]\n"), 0o644)
+	dropin := filepath.Join(dir, "dropin.conf")
+	os.WriteFile(dropin, []byte("[[registry]]\nlocation = \"quay.io\"\ninsecure = true\n"), 0o644)
+	got, err := LoadRegistries([]string{v2, v1, filepath.Join(dir, "missing.conf")})
+	if err != nil {
+		t.Fatal(err)
 	}
-	for host, want := range map[string]bool{"localhost:5000": true, "mirror.example:8443": true, "10.0.0.5:5000": true, "quay.io": false, "localhost:5001": false} {
-		if insecureHost(got, host) != want {
-			t.Errorf("insecureHost(%s) = %v", host, !want)
+	for repo, want := range map[string]bool{"localhost:5000/os": true, "mirror.example:8443/team/os": true, "mirror.example:8443/other": false,
+		"10.0.0.5:5000/x": true, "quay.io/fedora/fedora": false, "localhost:5001/os": false, "a.corp.example/os": true, "corp.example/os": false} {
+		if got.Insecure(repo) != want {
+			t.Errorf("Insecure(%s) = %v", repo, !want)
 		}
+	}
+	for _, ref := range []string{"blocked.example/os:1", "evil.example/x@sha256:" + strings.Repeat("a", 64)} {
+		r, err := name.ParseReference(ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := got.pullSources(r); err == nil || !strings.Contains(err.Error(), "blocks") {
+			t.Errorf("%s: %v, want it blocked", ref, err)
+		}
+	}
+	withDropin, err := LoadRegistries([]string{v2, dropin})
+	if err != nil || !withDropin.Insecure("quay.io/fedora/fedora") {
+		t.Errorf("a drop-in entry for quay.io: %v", err)
 	}
 	bad := filepath.Join(dir, "bad.conf")
 	os.WriteFile(bad, []byte("[[registry]\n"), 0o644)
-	if _, err := InsecureRegistries([]string{bad}); err == nil || !strings.Contains(err.Error(), bad) {
+	if _, err := LoadRegistries([]string{bad}); err == nil || !strings.Contains(err.Error(), bad) {
 		t.Errorf("a broken file: %v", err)
 	}
 
 	host := startRegistry(t, nil)
 	pushImage(t, host+"/os/derived:1", fixtures.DerivedImage(t, nil, nil))
-	if _, err := Open(context.Background(), "docker://"+host+"/os/derived:1", Options{InsecureRegistries: []string{host}}); err != nil {
+	insecure := func(h string) *Registries {
+		return &Registries{entries: []registryEntry{{prefix: h, location: h, insecure: true}}}
+	}
+	if _, err := Open(context.Background(), "docker://"+host+"/os/derived:1", Options{Registries: insecure(host)}); err != nil {
 		t.Errorf("a registry marked insecure: %v", err)
 	}
-	if _, err := Open(context.Background(), "docker://"+host+"/os/derived:1", Options{InsecureRegistries: []string{"localhost:1"}}); !errors.Is(err, ErrPlainHTTP) {
+	if _, err := Open(context.Background(), "docker://"+host+"/os/derived:1", Options{Registries: insecure("localhost:1")}); !errors.Is(err, ErrPlainHTTP) {
 		t.Errorf("another registry marked insecure: %v, want a refusal", err)
 	}
+}
+
+// TestRegistriesConfMirrorsAndLocation: an image is pulled from the first
+// mirror that has it (pull-from-mirror respected), else from its location;
+// a prefix with a location is rewritten there.
+func TestRegistriesConfMirrorsAndLocation(t *testing.T) {
+	primary, mirror, empty := startRegistry(t, nil), startRegistry(t, nil), startRegistry(t, nil)
+	pushImage(t, mirror+"/os/base:1", fixtures.BaseImage(t))
+	pushImage(t, primary+"/team/os/derived:1", fixtures.DerivedImage(t, nil, nil))
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "registries.conf")
+	os.WriteFile(conf, []byte(fmt.Sprintf(`[[registry]]
+prefix = "registry.example"
+location = %q
+insecure = true
+[[registry.mirror]]
+location = %q
+insecure = true
+[[registry.mirror]]
+location = %q
+insecure = true
+pull-from-mirror = "digest-only"
+`, primary+"/team", empty, mirror)), 0o644)
+	regs, err := LoadRegistries([]string{conf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{Registries: regs}
+	// registry.example/os/derived:1 is at PRIMARY/team/os/derived:1.
+	img, err := Open(context.Background(), "registry.example/os/derived:1", opts)
+	if err != nil {
+		t.Fatalf("pulled through the location: %v", err)
+	}
+	img.Close()
+	// A tag is not pulled from a digest-only mirror: the base is on that
+	// mirror only, so by tag it is not found; by digest it is.
+	if _, err := Open(context.Background(), "registry.example/os/base:1", opts); err == nil || !strings.Contains(err.Error(), "mirrors:") {
+		t.Errorf("by tag: %v, want not found, naming the mirror tried", err)
+	}
+	d, _ := fixtures.BaseImage(t).Digest()
+	img, err = Open(context.Background(), "registry.example/os/base@"+d.String(), opts)
+	if err != nil {
+		t.Fatalf("by digest, from the digest-only mirror: %v", err)
+	}
+	img.Close()
 }
 
 // TestTLSRegistryIsVerified: a registry with a certificate nobody signed

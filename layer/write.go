@@ -41,6 +41,8 @@ const DefaultRefName = "latest"
 //     of img, tagged TAG; without a TAG it has no RepoTags, as skopeo
 //     writes it. The archive holds no registry manifest, so a reader makes
 //     its own: config and layers are kept, the manifest digest is not.
+//   - containers-storage:[STORE]NAME: stored as podman pull stores an
+//     image (see writeStore), named NAME.
 //
 // Manifests, configs and layers are written as img stores them (layers
 // stay compressed, manifests keep their digest), streamed, and checked
@@ -95,6 +97,12 @@ func writeRef(ctx context.Context, img v1.Image, ref Reference, opts Options) er
 			return err
 		}
 		return writeDockerArchive(ctx, ref.Name, repoTags, c)
+	case TransportContainersStorage:
+		c, err := readImageContent(img, ref, opts.Progress)
+		if err != nil {
+			return err
+		}
+		return writeStore(ctx, ref.Name, c)
 	}
 	return fmt.Errorf("unknown transport %q", ref.Transport)
 }

@@ -568,7 +568,8 @@ func TestWriteRefusals(t *testing.T) {
 		{"oci-archive:" + filepath.Join(t.TempDir(), "x.tar") + ":a b", `"a b" is not a valid image name`},
 		{"docker-archive:" + filepath.Join(t.TempDir(), "x.tar") + ":@0", `docker-archive tag "@0"`},
 		{"docker://" + host + "/os@sha256:" + strings.Repeat("0", 64), "not the sha256:0000"},
-		{"containers-storage:os", "podman save"},
+		{"containers-storage:[vfs@relative]os", `"relative" is not an absolute path`},
+		{"containers-storage:[vfs@" + t.TempDir() + "]not//a/name", "parsing named reference"},
 	}
 	for _, tc := range tests {
 		err := Write(context.Background(), base, tc.ref, Options{})

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -8,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
 
 	"github.com/oslayer/oslayer/butane"
@@ -24,6 +27,7 @@ func newButaneCmd() *cobra.Command {
 		compression  string
 		strict       bool
 		render       butane.RenderOptions
+		output       writeOutput
 	)
 	cmd := &cobra.Command{
 		Use:   "butane CONFIG.bu (--apply DIR | -o LAYER | --base REF --dest REF)",
@@ -58,6 +62,12 @@ them is $SOURCE_DATE_EPOCH, else the base image's creation time, else 1970.`,
 			}
 			if dest != "" && base == "" {
 				return &exitError{code: 2, msg: "--dest needs --base"}
+			}
+			if err := output.validate(); err != nil {
+				return err
+			}
+			if output.digestfile != "" && dest == "" {
+				return &exitError{code: 2, msg: "--digestfile needs --dest: only an image has a manifest digest"}
 			}
 			if apply != "" && base != "" {
 				return &exitError{code: 2, msg: "--apply renders onto DIR itself: --base does not apply"}
@@ -107,30 +117,48 @@ them is $SOURCE_DATE_EPOCH, else the base image's creation time, else 1970.`,
 				}
 			}
 			created := buildTime(baseImg)
+			rep := newButaneReport(res, firstbootOut)
 			switch {
 			case apply != "":
+				rep.Output, rep.Target = "rootfs", apply
 				err = res.Apply(apply)
 			case out != "":
-				err = writeLayerFile(out, res, target, created)
+				rep.Output, rep.Target = "layer", out
+				var d v1.Hash
+				if d, err = writeLayerFile(out, res, target, created); err == nil {
+					rep.Digest = &d
+				}
 			default:
+				rep.Output, rep.Target = "image", dest
 				c := layer.Compression(compression)
 				image, ierr := res.Image(baseImg, target, name, c, created)
 				if ierr != nil {
 					return ierr
 				}
-				iopts, _ := img.layerOptions()
-				iopts.Progress = bars.hook()
-				err = layer.Write(ctx, image, dest, iopts)
+				dopts, derr := img.destOptions()
+				if derr != nil {
+					return derr
+				}
+				dopts.Progress = bars.hook()
+				if err = layer.Write(ctx, image, dest, dopts); err == nil {
+					err = rep.image(image)
+				}
 			}
 			bars.stop()
 			if err != nil {
 				return err
 			}
-			summarize(cmd.OutOrStdout(), res, firstbootOut)
-			return nil
+			if output.format == "text" {
+				summarize(cmd.OutOrStdout(), res, firstbootOut)
+			}
+			var digest v1.Hash
+			if rep.Digest != nil {
+				digest = *rep.Digest
+			}
+			return output.written(cmd.OutOrStdout(), digest, rep)
 		},
 	}
-	img.addFlags(cmd)
+	img.addSideFlags(cmd)
 	f := cmd.Flags()
 	f.StringVar(&apply, "apply", "", "write the rendered content into this root directory")
 	f.StringVarP(&out, "output", "o", "", "write a layer tarball; its name picks the compression: .tar, .tar.gz (.tgz), .tar.zst")
@@ -142,6 +170,7 @@ them is $SOURCE_DATE_EPOCH, else the base image's creation time, else 1970.`,
 	f.BoolVar(&strict, "strict", false, "fail on warnings")
 	f.BoolVar(&render.AllowOverride, "allow-override", false, "allow changing base content (append to a base file, replace one under /usr)")
 	f.BoolVar(&render.AllowRemote, "allow-remote", false, "fetch http(s) sources that have a verification hash")
+	output.addFlags(cmd)
 	completeFlag(cmd, "apply", completeDirs)
 	completeFlag(cmd, "base", completeImage)
 	completeFlag(cmd, "dest", completeImage)
@@ -183,7 +212,9 @@ func buildTime(base *layer.Image) time.Time {
 
 // writeLayerFile writes the layer next to FILE, then renames it into
 // place: an interrupted run leaves no half-written layer.
-func writeLayerFile(path string, res *butane.Result, t *butane.Target, created time.Time) error {
+// writeLayerFile writes the rendered layer to path and returns the sha256
+// of the file.
+func writeLayerFile(path string, res *butane.Result, t *butane.Target, created time.Time) (v1.Hash, error) {
 	c := layer.None
 	switch {
 	case strings.HasSuffix(path, ".tar.gz"), strings.HasSuffix(path, ".tgz"):
@@ -192,9 +223,11 @@ func writeLayerFile(path string, res *butane.Result, t *butane.Target, created t
 		c = layer.Zstd
 	case strings.HasSuffix(path, ".tar"):
 	default:
-		return &exitError{code: 2, msg: fmt.Sprintf("-o %s: name it .tar, .tar.gz, .tgz or .tar.zst", path)}
+		return v1.Hash{}, &exitError{code: 2, msg: fmt.Sprintf("-o %s: name it .tar, .tar.gz, .tgz or .tar.zst", path)}
 	}
-	return atomicWrite(path, func(w io.Writer) error { return res.WriteLayer(w, t, c, created) })
+	h := sha256.New()
+	err := atomicWrite(path, func(w io.Writer) error { return res.WriteLayer(io.MultiWriter(w, h), t, c, created) })
+	return v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(h.Sum(nil))}, err
 }
 
 func writeFirstboot(path string, fb *butane.Firstboot) error {
@@ -224,7 +257,75 @@ func atomicWrite(path string, write func(io.Writer) error) error {
 	return os.Rename(tmp.Name(), path)
 }
 
-func summarize(w io.Writer, res *butane.Result, firstbootOut string) {
+// butaneReport is what butane --format json prints.
+type butaneReport struct {
+	// Output is rootfs, layer or image; Target the directory, file or
+	// reference written.
+	Output string `json:"output"`
+	Target string `json:"target"`
+	// Digest is the image's manifest digest, or the layer file's sha256.
+	Digest *v1.Hash `json:"digest,omitempty"`
+	// Layer is the rendered layer of an image.
+	Layer *struct {
+		Digest v1.Hash `json:"digest"`
+		DiffID v1.Hash `json:"diff_id"`
+		Size   int64   `json:"size"`
+	} `json:"layer,omitempty"`
+	Rendered  map[string]int `json:"rendered"`
+	Firstboot *struct {
+		File  string   `json:"file"`
+		Parts []string `json:"parts"`
+	} `json:"firstboot,omitempty"`
+	Messages []string `json:"messages,omitempty"`
+}
+
+func newButaneReport(res *butane.Result, firstbootOut string) *butaneReport {
+	rep := &butaneReport{Rendered: renderedCounts(res)}
+	for _, m := range res.Messages {
+		rep.Messages = append(rep.Messages, m.String())
+	}
+	if firstbootOut != "" {
+		rep.Firstboot = &struct {
+			File  string   `json:"file"`
+			Parts []string `json:"parts"`
+		}{firstbootOut, []string{}}
+		for _, p := range res.Firstboot.Parts {
+			rep.Firstboot.Parts = append(rep.Firstboot.Parts, fmt.Sprint(p))
+		}
+	}
+	return rep
+}
+
+// image records the image written: its digest and its last layer, the one
+// rendered.
+func (r *butaneReport) image(img v1.Image) error {
+	d, err := img.Digest()
+	if err != nil {
+		return err
+	}
+	layers, err := img.Layers()
+	if err != nil || len(layers) == 0 {
+		return err
+	}
+	l := layers[len(layers)-1]
+	r.Digest = &d
+	r.Layer = &struct {
+		Digest v1.Hash `json:"digest"`
+		DiffID v1.Hash `json:"diff_id"`
+		Size   int64   `json:"size"`
+	}{}
+	if r.Layer.Digest, err = l.Digest(); err != nil {
+		return err
+	}
+	if r.Layer.DiffID, err = l.DiffID(); err != nil {
+		return err
+	}
+	r.Layer.Size, err = l.Size()
+	return err
+}
+
+// renderedCounts counts the rendered entries by kind.
+func renderedCounts(res *butane.Result) map[string]int {
 	counts := map[string]int{}
 	for _, e := range res.Entries {
 		switch {
@@ -232,14 +333,23 @@ func summarize(w io.Writer, res *butane.Result, firstbootOut string) {
 			counts["removed"]++
 		case e.Hardlink != "":
 			counts["hard links"]++
+		case e.Type == layer.TypeRegular:
+			counts["files"]++
+		case e.Type == layer.TypeDir:
+			counts["directories"]++
 		default:
 			counts[e.Type.String()+"s"]++
 		}
 	}
+	return counts
+}
+
+func summarize(w io.Writer, res *butane.Result, firstbootOut string) {
+	counts := renderedCounts(res)
 	var parts []string
-	for _, k := range []string{"files", "directorys", "symlinks", "hard links", "removed"} {
+	for _, k := range []string{"files", "directories", "symlinks", "hard links", "removed"} {
 		if counts[k] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", counts[k], strings.Replace(k, "directorys", "directories", 1)))
+			parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
 		}
 	}
 	fmt.Fprintf(w, "rendered %s\n", strings.Join(parts, ", "))

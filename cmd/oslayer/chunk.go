@@ -26,6 +26,7 @@ func newChunkCmd() *cobra.Command {
 		labels      []string
 		keepSELinux bool
 		tmpdir      string
+		out         writeOutput
 	)
 	cmd := &cobra.Command{
 		Use:   "chunk SRC DEST | chunk --rootfs DIR DEST",
@@ -55,7 +56,7 @@ relabels) unless --keep-selinux. Source layers are spooled uncompressed to
 plus its compressed size free.`,
 		Example: `  oslayer chunk oci:build:latest oci:out:latest --prior docker://registry/os:previous
   oslayer chunk --rootfs /mnt/rootfs docker://registry/os:next --max-layers 96
-  oslayer chunk containers-storage-export.tar oci-archive:os.ociarchive --compression zstd`,
+  oslayer chunk containers-storage:localhost/os:build oci-archive:os.ociarchive --compression zstd`,
 		Args:              cobra.RangeArgs(1, 2),
 		ValidArgsFunction: completeImageArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -87,10 +88,13 @@ plus its compressed size free.`,
 			if opts.Write.Files, err = layer.NewBlobFiles(dest, tmpdir); err != nil {
 				return &exitError{code: 2, msg: fmt.Sprintf("DEST %s: %v", dest, err)}
 			}
-			return runChunk(cmd, img, src, rootfs, prior, dest, tmpdir, opts)
+			if err := out.validate(); err != nil {
+				return err
+			}
+			return runChunk(cmd, img, src, rootfs, prior, dest, tmpdir, out, opts)
 		},
 	}
-	img.addFlags(cmd)
+	img.addSideFlags(cmd)
 	f := cmd.Flags()
 	f.StringVar(&rootfs, "rootfs", "", "chunk this root filesystem directory instead of an image")
 	f.StringVar(&prior, "prior", "", "a previous build of this image: keep its components in their layers")
@@ -100,6 +104,7 @@ plus its compressed size free.`,
 	f.StringArrayVar(&labels, "label", nil, "set a label (K=V) or remove one (K-); repeatable")
 	f.BoolVar(&keepSELinux, "keep-selinux", false, "keep security.selinux xattrs")
 	f.StringVar(&tmpdir, "tmpdir", "", "directory for the spool and the layers being written (default $TMPDIR or /tmp)")
+	out.addFlags(cmd)
 	completeFlag(cmd, "rootfs", completeDirs)
 	completeFlag(cmd, "prior", completeImage)
 	completeFlag(cmd, "compression", completeValues("gzip", "zstd", "none"))
@@ -107,7 +112,7 @@ plus its compressed size free.`,
 	return cmd
 }
 
-func runChunk(cmd *cobra.Command, img imageOptions, src, rootfs, priorRef, dest, tmpdir string, opts chunk.Options) error {
+func runChunk(cmd *cobra.Command, img imageOptions, src, rootfs, priorRef, dest, tmpdir string, out writeOutput, opts chunk.Options) error {
 	ctx := cmd.Context()
 	start := time.Now()
 	// Blobs written into DEST stay only when the image is.
@@ -118,6 +123,10 @@ func runChunk(cmd *cobra.Command, img imageOptions, src, rootfs, priorRef, dest,
 		debug.SetMemoryLimit(chunkMemoryLimit)
 	}
 	lopts, err := img.layerOptions()
+	if err != nil {
+		return err
+	}
+	dopts, err := img.destOptions()
 	if err != nil {
 		return err
 	}
@@ -146,8 +155,8 @@ func runChunk(cmd *cobra.Command, img imageOptions, src, rootfs, priorRef, dest,
 		return err
 	}
 	defer res.Close()
-	lopts.Progress = bars.hook()
-	if err := layer.Write(ctx, res.Image, dest, lopts); err != nil {
+	dopts.Progress = bars.hook()
+	if err := layer.Write(ctx, res.Image, dest, dopts); err != nil {
 		return err
 	}
 	bars.stop()
@@ -160,7 +169,15 @@ func runChunk(cmd *cobra.Command, img imageOptions, src, rootfs, priorRef, dest,
 	fmt.Fprintf(os.Stderr, "oslayer chunk: %d layers, %d components, %s of files in %s %s, kernel %s, %s in %.1fs: %s\n",
 		len(res.Layers), len(res.Components), mib(tarBytes), mib(blobBytes), opts.Write.Compression,
 		orNone(res.Kernel), digest, time.Since(start).Seconds(), dest)
-	return nil
+	rep, err := res.Report(opts.Prior)
+	if err != nil {
+		return err
+	}
+	return out.written(cmd.OutOrStdout(), digest, struct {
+		Destination string `json:"destination"`
+		Compression string `json:"compression"`
+		*chunk.Report
+	}{dest, string(opts.Write.Compression), rep})
 }
 
 // chunkMemoryLimit is the heap size from which the collector works harder.

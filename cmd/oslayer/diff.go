@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -17,7 +19,10 @@ func newDiffCmd() *cobra.Command {
 		mtime    bool
 		layers   bool
 		all      bool
+		flat     bool
+		stat     bool
 		rootfs   string
+		filter   filterOptions
 	)
 	cmd := &cobra.Command{
 		Use:   "diff [BASE] DERIVED | diff BASE --rootfs DIR",
@@ -27,13 +32,23 @@ modified (content), changed in metadata only (mode, owner, xattrs), changed in
 type, removed; packages added, removed, upgraded, downgraded; the size impact
 per area; and, with --layers, what an update from BASE to DERIVED downloads.
 
+The text output lists file changes under the package that owns them (with its
+version change), then the paths no package owns. Many changes of one kind in
+one directory, and what is below a directory added or removed whole, are
+summed up on one line unless --all. --stat counts changes and bytes per area
+and per package instead. --path and --kind keep only some file changes, in
+every format; the summary (and --exit-code) then count only those.
+
 With one image, the base is found from the image itself: the ostree.final-diffid
 label of an encapsulated base, or the org.opencontainers.image.base.name and
 .base.digest annotations buildah and podman write.`,
 		Example: `  oslayer diff quay.io/fedora/fedora-bootc:41 oci:build:latest
   oslayer diff registry.example.com/os:candidate --format json
   oslayer diff --layers docker://registry/os:1.0 docker://registry/os:1.1
-  oslayer diff quay.io/fedora/fedora-bootc:41 --rootfs /`,
+  oslayer diff quay.io/fedora/fedora-bootc:41 --rootfs /
+  oslayer diff --stat registry/os:1.0 registry/os:1.1
+  oslayer diff --path '/etc/**' --kind added,removed BASE DERIVED
+  oslayer diff --path '/usr/lib/**/*.pyc' --all BASE DERIVED`,
 		Args:              cobra.RangeArgs(0, 2),
 		ValidArgsFunction: completeImageArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -41,7 +56,11 @@ label of an encapsulated base, or the org.opencontainers.image.base.name and
 			if !slices.Contains(diffFormats, format) {
 				return &exitError{code: 2, msg: fmt.Sprintf("--format %q: want text or json", format)}
 			}
-			req := diff.Request{Rootfs: rootfs, IncludeMtime: mtime, Layers: layers}
+			f, err := filter.filter()
+			if err != nil {
+				return err
+			}
+			req := diff.Request{Rootfs: rootfs, IncludeMtime: mtime, Layers: layers, Filter: f, Stat: stat}
 			switch {
 			case rootfs != "" && len(args) == 1:
 				req.Base = args[0]
@@ -52,7 +71,6 @@ label of an encapsulated base, or the org.opencontainers.image.base.name and
 			default:
 				return &exitError{code: 2, msg: "usage: oslayer diff [BASE] DERIVED, or oslayer diff BASE --rootfs DIR"}
 			}
-			var err error
 			if req.Image, err = img.layerOptions(); err != nil {
 				return err
 			}
@@ -71,7 +89,7 @@ label of an encapsulated base, or the org.opencontainers.image.base.name and
 			if format == "json" {
 				err = diff.WriteJSON(out, res)
 			} else {
-				err = diff.WriteText(out, res, diff.TextOptions{All: all})
+				err = diff.WriteText(out, res, diff.TextOptions{All: all, Flat: flat, Stat: stat})
 			}
 			if err != nil {
 				return err
@@ -88,8 +106,11 @@ label of an encapsulated base, or the org.opencontainers.image.base.name and
 	f.BoolVar(&exitCode, "exit-code", false, "exit with 1 when there are changes, like git diff")
 	f.BoolVar(&mtime, "include-mtime", false, "report changes of modification time alone")
 	f.BoolVar(&layers, "layers", false, "also report which layers an update from BASE to DERIVED downloads")
-	f.BoolVar(&all, "all", false, "list every path of directories added or removed whole")
+	f.BoolVar(&all, "all", false, "list every path: do not sum up directories added or removed whole, nor many changes in one directory")
+	f.BoolVar(&flat, "flat", false, "list file changes in path order, each with its package, instead of grouped by package")
+	f.BoolVar(&stat, "stat", false, "count changes and bytes per area and per package instead of listing files (JSON: adds \"stat\")")
 	f.StringVar(&rootfs, "rootfs", "", "compare BASE with this directory tree instead of an image")
+	filter.addFlags(cmd)
 	completeFlag(cmd, "format", completeValues(diffFormats...))
 	completeFlag(cmd, "rootfs", completeDirs)
 	return cmd
@@ -97,3 +118,41 @@ label of an encapsulated base, or the org.opencontainers.image.base.name and
 
 // diffFormats are the values of diff's --format.
 var diffFormats = []string{"text", "json"}
+
+// filterOptions choose the file changes diff reports.
+type filterOptions struct {
+	// paths are globs of absolute paths; a change matching one is kept.
+	paths []string
+	// kinds are kinds of change to keep, as the output spells them.
+	kinds []string
+}
+
+func (o *filterOptions) addFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringArrayVar(&o.paths, "path", nil, "only report changes at paths matching this glob (absolute; * ? [...] within a component, ** across; a directory matches everything below it; repeatable)")
+	f.StringSliceVar(&o.kinds, "kind", nil, "only report changes of this kind: added, modified, metadata, typechange, removed (repeatable or comma-separated)")
+}
+
+// filter checks the flags and returns the filter they ask for, or nil.
+func (o *filterOptions) filter() (*diff.Filter, error) {
+	if len(o.paths) == 0 && len(o.kinds) == 0 {
+		return nil, nil
+	}
+	var kinds []diff.Kind
+	for _, s := range o.kinds {
+		k, err := diff.ParseKind(strings.TrimSpace(s))
+		if err != nil {
+			return nil, &exitError{code: 2, msg: fmt.Sprintf("--kind %q: %v", s, err)}
+		}
+		kinds = append(kinds, k)
+	}
+	f, err := diff.NewFilter(o.paths, kinds)
+	var pe *diff.PatternError
+	if errors.As(err, &pe) {
+		return nil, &exitError{code: 2, msg: fmt.Sprintf("--path %q: %v", pe.Pattern, pe.Err)}
+	}
+	if err != nil {
+		return nil, &exitError{code: 2, msg: err.Error()}
+	}
+	return f, nil
+}

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"time"
 
+	"go.podman.io/storage/pkg/reexec"
+
 	"github.com/oslayer/oslayer/layer"
 )
 
@@ -20,6 +22,11 @@ import (
 const stopWithin = 2 * time.Second
 
 func main() {
+	// containers-storage applies layers in a re-executed child of this
+	// binary (chrootarchive): that child runs its handler here and exits.
+	if reexec.Init() {
+		return
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)

@@ -18,6 +18,11 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
+	// The default containers-storage store is the tests' own: no test
+	// reads or writes the machine's.
+	conf := filepath.Join(dir, "storage.conf")
+	os.WriteFile(conf, []byte(fmt.Sprintf("[storage]\ndriver = \"vfs\"\ngraphroot = %q\nrunroot = %q\n", filepath.Join(dir, "graph"), filepath.Join(dir, "run"))), 0o644)
+	os.Setenv("CONTAINERS_STORAGE_CONF", conf)
 	oslayerBin = filepath.Join(dir, "oslayer")
 	build := exec.Command("go", "build", "-o", oslayerBin, ".")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")

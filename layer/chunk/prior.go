@@ -28,7 +28,10 @@ type Prior struct {
 	// Layers holds, per layer of the prior image, the component labels
 	// (see Component.Label).
 	Layers [][]string
-	where  map[string]int
+	// Digests are the prior image's layer blob digests, in order: a layer
+	// written again with one of them is not downloaded again.
+	Digests []v1.Hash
+	where   map[string]int
 }
 
 // PriorFromManifest reads a prior build's placement from the per-layer
@@ -53,6 +56,7 @@ func PriorFromManifest(m *v1.Manifest) *Prior {
 			}
 		}
 		p.Layers = append(p.Layers, names)
+		p.Digests = append(p.Digests, d.Digest)
 	}
 	if len(p.where) == 0 {
 		return nil
