@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/oslayer/oslayer/diff"
 	"github.com/oslayer/oslayer/layer"
 	"github.com/oslayer/oslayer/lint"
 )
@@ -84,9 +85,12 @@ func completeImage(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Com
 }
 
 // containersStorageImageNames returns the names of the images in the
-// local containers-storage, for containers-storage:NAME. None yet: it is
-// to list them once layer reads containers-storage.
-func containersStorageImageNames() []string { return nil }
+// default containers-storage store (podman images), for
+// containers-storage:NAME; none when there is no store or it cannot be read.
+func containersStorageImageNames() []string {
+	names, _ := layer.StoreImageNames()
+	return names
+}
 
 // paths returns the directories (ending in "/") and, unless dirsOnly, the
 // files whose path starts with partial; an OCI layout directory is offered
@@ -144,6 +148,20 @@ func completeRuleIDs(cmd *cobra.Command, _ []string, toComplete string) ([]cobra
 		}
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp
+}
+
+// completeKinds completes diff's --kind, a comma-separated list: the
+// kinds of change not listed yet, after those that are.
+func completeKinds(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	i := strings.LastIndex(toComplete, ",") + 1
+	listed := strings.Split(toComplete[:i], ",")
+	var names []string
+	for _, k := range diff.Kinds {
+		if n := k.String(); !slices.Contains(listed, n) {
+			names = append(names, n)
+		}
+	}
+	return withPrefix(toComplete[:i], startingWith(toComplete[i:], names)), cobra.ShellCompDirectiveNoFileComp
 }
 
 // completeDirs completes a flag naming a directory.

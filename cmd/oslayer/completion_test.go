@@ -81,6 +81,11 @@ func TestCompletion(t *testing.T) {
 		{"lint --format", []string{"lint", "--format", ""}, []string{"text", "json", "sarif", "junit"}, noFile},
 		{"finalize --format", []string{"finalize", "--format", "s"}, []string{"sarif"}, noFile},
 		{"version --format", []string{"version", "--format", ""}, []string{"text", "json"}, noFile},
+		{"chunk --format", []string{"chunk", "--format", "j"}, []string{"json"}, noFile},
+		{"butane --format", []string{"butane", "--format", ""}, []string{"text", "json"}, noFile},
+		{"diff --kind", []string{"diff", "--kind", "m"}, []string{"modified", "metadata"}, noFile},
+		{"diff --kind after a comma", []string{"diff", "--kind", "modified,"},
+			[]string{"modified,added", "modified,metadata", "modified,typechange", "modified,removed"}, noFile},
 		{"chunk --compression", []string{"chunk", "--compression", "z"}, []string{"zstd"}, noFile},
 		{"lint --skip", []string{"lint", "--skip", ""}, ruleIDs, noFile},
 		{"lint --skip by prefix", []string{"lint", "--skip", "u"}, uRules, noFile},
@@ -99,7 +104,6 @@ func TestCompletion(t *testing.T) {
 		{"oci-archive: files and directories", []string{"chunk", "oci:x", "oci-archive:" + dir + "/"},
 			[]string{"oci-archive:" + dir + "/build/", "oci-archive:" + dir + "/os.tar", "oci-archive:" + dir + "/plain/"}, prefix},
 		{"docker-archive: a file's start", []string{"lint", "docker-archive:" + dir + "/o"}, []string{"docker-archive:" + dir + "/os.tar"}, prefix},
-		{"containers-storage: none yet", []string{"diff", "containers-storage:"}, nil, noFile},
 		{"lint --base", []string{"lint", "--base", "oci-"}, []string{"oci-archive:"}, prefix},
 		{"chunk --prior", []string{"chunk", "--prior", "oci:" + dir + "/build:c"}, []string{"oci:" + dir + "/build:candidate"}, noFile},
 		{"butane --base", []string{"butane", "--base", "docker"}, []string{"docker://", "docker-archive:"}, prefix},
@@ -118,20 +122,6 @@ func TestCompletion(t *testing.T) {
 				t.Errorf("__complete %q:\ngot  %q, directive %d\nwant %q, directive %d", tc.args, got, directive, tc.want, tc.directive)
 			}
 		})
-	}
-}
-
-// TestContainersStorageNamesComplete: names containers-storage lists are
-// offered after containers-storage: once it lists any (none yet).
-func TestContainersStorageNamesComplete(t *testing.T) {
-	names := containersStorageImageNames()
-	var want []string
-	for _, n := range names {
-		want = append(want, "containers-storage:"+n)
-	}
-	got, _ := complete(t, "diff", "containers-storage:")
-	if !slices.Equal(got, want) {
-		t.Errorf("got %q, want %q", got, want)
 	}
 }
 

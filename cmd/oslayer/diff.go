@@ -113,6 +113,7 @@ label of an encapsulated base, or the org.opencontainers.image.base.name and
 	filter.addFlags(cmd)
 	completeFlag(cmd, "format", completeValues(diffFormats...))
 	completeFlag(cmd, "rootfs", completeDirs)
+	completeFlag(cmd, "kind", completeKinds)
 	return cmd
 }
 
