@@ -32,7 +32,8 @@ func text(t *testing.T, res *Result, opts TextOptions) string {
 }
 
 // TestUpdateFixture: the security-update fixture changes what it says it
-// does; the .pyc no package owns are the most of it.
+// does; the .pyc no package lists are the most of it, and belong to the
+// package of their sources.
 func TestUpdateFixture(t *testing.T) {
 	res := runUpdate(t, Request{})
 	got := map[string]int{}
@@ -41,8 +42,8 @@ func TestUpdateFixture(t *testing.T) {
 		got[c.Kind.String()]++
 		if strings.HasSuffix(c.Path, ".pyc") {
 			pycs++
-			if c.Package != "" || c.Kind != Modified {
-				t.Errorf("%s: %s, owned by %q; want modified, no owner", c.Path, c.Kind, c.Package)
+			if c.Package != "python3.11-minimal" || c.Kind != Modified {
+				t.Errorf("%s: %s, owned by %q; want modified, python3.11-minimal's", c.Path, c.Kind, c.Package)
 			}
 		}
 	}
@@ -78,13 +79,14 @@ func TestTextAtScale(t *testing.T) {
 	if lg, la := strings.Count(grouped, "\n"), strings.Count(all, "\n"); lg >= la-fixtures.UpdatePycs {
 		t.Errorf("grouped output has %d lines, --all %d: summing up saved less than the .pyc", lg, la)
 	}
-	// Each package's heading comes before its files, with its versions.
-	heading := strings.Index(all, "python3.11-minimal:amd64 3.11.2-6+deb12u8 -> 3.11.2-6+deb12u9 (upgraded): 3 modified, +20 B\n")
+	// Each package's heading comes before its files, with its versions;
+	// the .pyc are its files too, the files of no package come last.
+	heading := strings.Index(all, "python3.11-minimal:amd64 3.11.2-6+deb12u8 -> 3.11.2-6+deb12u9 (upgraded): 43 modified, +20 B\n")
+	pyc := strings.Index(all, "/usr/lib/python3.11/__pycache__/ssl.cpython-311.pyc")
 	ssl := strings.Index(all, "/usr/lib/python3.11/ssl.py")
 	unowned := strings.Index(all, "(no package): ")
-	pyc := strings.Index(all, "/usr/lib/python3.11/__pycache__/ssl.cpython-311.pyc")
-	if heading < 0 || ssl < heading || unowned < ssl || pyc < unowned {
-		t.Errorf("headings and files out of order (python3.11-minimal at %d, ssl.py at %d, no package at %d, its ssl .pyc at %d):\n%s", heading, ssl, unowned, pyc, all)
+	if heading < 0 || pyc < heading || ssl < pyc || unowned < ssl {
+		t.Errorf("headings and files out of order (python3.11-minimal at %d, its ssl .pyc at %d, ssl.py at %d, no package at %d):\n%s", heading, pyc, ssl, unowned, all)
 	}
 }
 
@@ -99,7 +101,7 @@ func TestRunFiltered(t *testing.T) {
 	if len(res.Changes) != fixtures.UpdatePycs || res.Summary.Total.Modified != fixtures.UpdatePycs || res.Summary.Total.Changes() != fixtures.UpdatePycs {
 		t.Errorf("%d changes, summary %+v; want %d .pyc modified", len(res.Changes), res.Summary.Total, fixtures.UpdatePycs)
 	}
-	if res.Stat == nil || res.Stat.Total.Changes != fixtures.UpdatePycs || len(res.Stat.Packages) != 1 || res.Stat.Packages[0].Name != "" {
+	if res.Stat == nil || res.Stat.Total.Changes != fixtures.UpdatePycs || len(res.Stat.Packages) != 1 || res.Stat.Packages[0].Name != "python3.11-minimal" {
 		t.Errorf("stat = %+v", res.Stat)
 	}
 	total := fixtures.UpdateChanges["added"] + fixtures.UpdateChanges["modified"] + fixtures.UpdateChanges["removed"]

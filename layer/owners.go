@@ -68,13 +68,35 @@ func (o Owners) add(p, name string) {
 // naming its owners says nothing.
 const maxDirOwners = 1
 
-// Of returns the owners of p, joined by ",", or "".
+// Of returns the owners of p, joined by ",", or "". Bytecode that Debian's
+// py3compile writes at install time (DIR/__pycache__/NAME.cpython-311.pyc,
+// listed by no package) belongs to the owners of its source, DIR/NAME.py.
 func (o Owners) Of(p string, isDir bool) string {
 	names := o[p]
+	if len(names) == 0 && !isDir {
+		if src, ok := pycSource(p); ok {
+			names = o[src]
+		}
+	}
 	if len(names) == 0 || (isDir && len(names) > maxDirOwners) {
 		return ""
 	}
 	names = slices.Clone(names)
 	slices.Sort(names)
 	return strings.Join(names, ",")
+}
+
+// pycSource returns the source of a PEP 3147 bytecode file:
+// DIR/__pycache__/NAME.TAG[.opt-N].pyc is compiled from DIR/NAME.py.
+func pycSource(p string) (string, bool) {
+	dir, file := path.Split(p)
+	parent, cache := path.Split(strings.TrimSuffix(dir, "/"))
+	if cache != "__pycache__" || !strings.HasSuffix(file, ".pyc") {
+		return "", false
+	}
+	name, _, ok := strings.Cut(strings.TrimSuffix(file, ".pyc"), ".")
+	if !ok || name == "" {
+		return "", false
+	}
+	return parent + name + ".py", true
 }

@@ -421,3 +421,19 @@ func TestCleanPath(t *testing.T) {
 		}
 	}
 }
+
+func TestPycBelongsToItsSource(t *testing.T) {
+	o := Owners{"/usr/lib/python3.11/json/decoder.py": {"libpython3.11-stdlib"}, "/usr/lib/python3/dist-packages/apt/__init__.py": {"python3-apt"}}
+	for p, want := range map[string]string{
+		"/usr/lib/python3.11/json/__pycache__/decoder.cpython-311.pyc":            "libpython3.11-stdlib",
+		"/usr/lib/python3.11/json/__pycache__/decoder.cpython-311.opt-1.pyc":      "libpython3.11-stdlib",
+		"/usr/lib/python3/dist-packages/apt/__pycache__/__init__.cpython-311.pyc": "python3-apt",
+		"/usr/lib/python3.11/json/__pycache__/encoder.cpython-311.pyc":            "",
+		"/usr/lib/python3.11/json/decoder.pyc":                                    "",
+		"/usr/lib/python3.11/json/__pycache__/decoder.pyc":                        "",
+	} {
+		if got := o.Of(p, false); got != want {
+			t.Errorf("Of(%s) = %q, want %q", p, got, want)
+		}
+	}
+}
