@@ -239,13 +239,15 @@ func TestLoaderCachesIndexesByDiffID(t *testing.T) {
 		}
 		l := newLoader(t, cache)
 		var mu sync.Mutex
-		l.Progress = func(_ *Image, i int, cached bool) {
+		l.Progress = progressFunc(func(name string, _ int64) {
 			mu.Lock()
 			defer mu.Unlock()
-			if !cached {
-				reads = append(reads, i)
+			for i := range img.Layers {
+				if name == readingName(img, i) {
+					reads = append(reads, i)
+				}
 			}
-		}
+		})
 		tr, err := l.Tree(ctx, img, len(img.Layers), ContentKept)
 		if err != nil {
 			t.Fatal(err)

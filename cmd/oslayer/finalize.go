@@ -65,7 +65,7 @@ path left.`,
 				return err
 			}
 			lo.fatalToStderr = cmd.ErrOrStderr()
-			return lo.run(cmd, t)
+			return lo.run(cmd, t, nil) // a rootfs: no layers to read
 		},
 	}
 	lo.addFlags(cmd)
@@ -74,5 +74,6 @@ path left.`,
 	f.BoolVar(&force, "force", false, "finalize / without checking that it is a bootable image being built in a container")
 	f.BoolVar(&fixVar, "fix-var", false, "move /var content into /usr/share/factory/var and recreate it at boot with tmpfiles.d")
 	f.BoolVar(&dryRun, "dry-run", false, "list what would be removed, merged and moved; change nothing (and do not lint)")
+	completeFlag(cmd, "rootfs", completeDirs)
 	return cmd
 }

@@ -97,6 +97,21 @@ func TestContainersStorage(t *testing.T) {
 		}
 	})
 
+	t.Run("completion of the default store's names", func(t *testing.T) {
+		for _, tc := range []struct {
+			env  string
+			want string
+		}{
+			{defaultStore, "containers-storage:localhost/derived:1\n:4\n"},
+			{noStore, ":4\n"},
+		} {
+			out, code := runEnv(t, []string{tc.env}, "__complete", "diff", "containers-storage:localhost/d")
+			if out, _, _ = strings.Cut(out, "Completion ended"); code != 0 || out != tc.want {
+				t.Errorf("with %s: exit %d, %q, want %q", tc.env, code, out, tc.want)
+			}
+		}
+	})
+
 	t.Run("chunk and butane write into the store", func(t *testing.T) {
 		if out, code := runEnv(t, []string{noStore}, "chunk", cs+"localhost/derived:1", cs+"localhost/chunked:1"); code != 0 {
 			t.Fatalf("chunk: exit %d\n%s", code, out)
