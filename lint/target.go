@@ -24,6 +24,8 @@ type Target struct {
 	Owners   layer.Owners
 	// Base is what the target is compared with; nil without a base.
 	Base *Base
+	// Previous is the release machines upgrade from; nil unless asked.
+	Previous *Previous
 	// InvalidNames are rootfs paths left out because their name or link
 	// target is not UTF-8.
 	InvalidNames []string
@@ -74,9 +76,12 @@ type Input struct {
 	// Base is the base image reference. Empty means: for an image, the
 	// base it names (or none, when it names none: checks relative to a
 	// base then use the package records); for a rootfs, none.
-	Base   string
-	Image  layer.Options
-	Loader *layer.Loader
+	Base string
+	// Previous names the release machines upgrade from (an image
+	// reference); Etc a machine's /etc to predict its merge.
+	Previous, Etc string
+	Image         layer.Options
+	Loader        *layer.Loader
 }
 
 // Open opens a target and its base. A rootfs is compared with its base
@@ -89,7 +94,7 @@ func Open(ctx context.Context, in Input) (*Target, error) {
 		Content: layer.ContentKept, Packages: true, Options: in.Image, Loader: in.Loader,
 	}
 	if in.Rootfs != "" {
-		req.Hash = in.Base != ""
+		req.Hash = in.Base != "" || in.Previous != ""
 		req.Invalid = func(p string) { t.InvalidNames = append(t.InvalidNames, "/"+p) }
 	}
 	src, err := layer.OpenSource(ctx, req)
@@ -113,11 +118,20 @@ func Open(ctx context.Context, in Input) (*Target, error) {
 		}
 	}
 	t.Owners = layer.NewOwners(t.Tree, t.Packages)
+	if in.Previous != "" {
+		if err := t.openPrevious(ctx, in); err != nil {
+			t.Close()
+			return nil, err
+		}
+	}
 	return t, nil
 }
 
 // Close releases the images the target holds.
 func (t *Target) Close() error {
+	if t.Previous != nil {
+		t.Previous.source.Close()
+	}
 	if t.source == nil {
 		return nil
 	}
