@@ -2,7 +2,6 @@ package layer
 
 import (
 	"archive/tar"
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -10,10 +9,6 @@ import (
 	"hash"
 	"io"
 	"os"
-	"runtime"
-	"slices"
-
-	"golang.org/x/sync/errgroup"
 )
 
 // MaxContent bounds what oslayer reads of one file into memory (a config
@@ -193,7 +188,7 @@ func (v *verifiedReader) Close() error { return v.close() }
 // read again from their layers now, each such layer once, in order. The
 // result is the same whatever the cache held before.
 func (l *Loader) keepContent(ctx context.Context, img *Image, t *Tree) error {
-	byLayer := map[int][]*Node{}
+	var nodes []*Node
 	seen := map[Digest]bool{}
 	for _, n := range keptNodes(t) {
 		if n.Type != TypeRegular || n.Sparse || seen[n.Digest] {
@@ -206,38 +201,14 @@ func (l *Loader) keepContent(ctx context.Context, img *Image, t *Tree) error {
 			}
 			l.dropStored(n.Digest)
 		}
-		if n.DataLayer < 0 || int(n.DataLayer) >= len(img.Layers) {
-			return fmt.Errorf("/%s: its bytes cannot be found in a layer", n.Path())
+		nodes = append(nodes, n)
+	}
+	return l.ReadContents(ctx, img, nodes, func(n *Node, r io.Reader) error {
+		if err := l.store.putReader(n.Digest, r); err != nil {
+			return fmt.Errorf("keeping /%s: %w", n.Path(), err)
 		}
-		byLayer[int(n.DataLayer)] = append(byLayer[int(n.DataLayer)], n)
-	}
-	g, gctx := errgroup.WithContext(ctx)
-	jobs := l.Jobs
-	if jobs <= 0 {
-		jobs = runtime.GOMAXPROCS(0)
-	}
-	g.SetLimit(jobs)
-	for i, nodes := range byLayer {
-		g.Go(func() error {
-			slices.SortFunc(nodes, func(a, b *Node) int { return cmp.Compare(start(a), start(b)) })
-			r, err := l.rereadLayer(gctx, img, i)
-			if err != nil {
-				return err
-			}
-			defer r.Close()
-			for _, n := range nodes {
-				v, err := r.content(n)
-				if err != nil {
-					return err
-				}
-				if err := l.store.putReader(n.Digest, v); err != nil {
-					return fmt.Errorf("keeping /%s: %w", n.Path(), err)
-				}
-			}
-			return nil
-		})
-	}
-	return g.Wait()
+		return nil
+	})
 }
 
 // dropStored removes stored content that does not match its name; a

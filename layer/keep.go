@@ -37,6 +37,8 @@ var keptFiles = map[string]bool{
 	"usr/lib/ostree/prepare-root.conf": true,
 	"etc/ostree/prepare-root.conf":     true,
 	"etc/dpkg/dpkg.cfg":                true,
+	"etc/os-release":                   true,
+	"usr/lib/os-release":               true,
 }
 
 // Kept reports whether the content of the regular file at the clean path
@@ -44,7 +46,7 @@ var keptFiles = map[string]bool{
 // the layer: package databases and the configuration files oslayer's
 // checks read (users and groups, sysusers.d, tmpfiles.d, kargs.d,
 // prepare-root.conf, dpkg's configuration, systemd presets and unit
-// files). Everything else is only hashed.
+// files, os-release). Everything else is only hashed.
 func Kept(p string) bool {
 	if keptFiles[p] || pkgdb.IsDatabaseFile(p) {
 		return true
