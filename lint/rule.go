@@ -28,6 +28,9 @@ type Rule struct {
 	// Upgrade rules judge the upgrade from the previous release: they run
 	// only with one (lint --previous).
 	Upgrade bool `json:"upgrade,omitempty"`
+	// Extension rules judge a systemd extension image against its host
+	// (lint NAME.raw --host IMAGE): on such a target only they run.
+	Extension bool `json:"extension,omitempty"`
 	// Applies, when set, says whether the rule can judge the target, and
 	// if not why (the rule is then skipped).
 	Applies func(t *Target) (bool, string) `json:"-"`

@@ -12,8 +12,7 @@ var varTmpfiles = &Rule{
 	Help:        "bootc unpacks an image's /var only at the first install and never updates it: content added to /var by a later image never reaches existing machines. Keep /var empty in the image and create directories and links at boot with tmpfiles.d (the finding gives the line to add to /usr/lib/tmpfiles.d/NAME.conf); ship files under /usr/share/factory/var and copy them with a C line (oslayer finalize --fix-var does that).",
 	Check: func(_ context.Context, t *Target) ([]Finding, error) {
 		entries := readTmpfiles(t.Tree.FS())
-		fsys := t.Tree.FS()
-		users, groups := readAccounts(fsys, "etc/passwd"), readAccounts(fsys, "etc/group")
+		advice := NewVarAdvisor(t.Tree.FS())
 		var out []Finding
 		t.walkBelow("/var", func(p string, n *layer.Node) {
 			if n.MountPoint {
@@ -22,14 +21,11 @@ var varTmpfiles = &Rule{
 			if _, ok := entries[p]; ok {
 				return
 			}
-			switch n.Type {
-			case layer.TypeDir:
-				out = append(out, finding(p, "", "no tmpfiles.d entry; add: "+tmpfilesLine(p, true, n.Mode, nameOf(users, int(n.UID)), nameOf(groups, int(n.GID)), "")))
-			case layer.TypeSymlink:
-				out = append(out, finding(p, "", "no tmpfiles.d entry; add: "+tmpfilesLine(p, false, 0, "", "", n.Linkname)))
-			default:
-				out = append(out, finding(p, t.Owners.Of(p, false), "a "+n.Type.String()+" in /var cannot be declared in tmpfiles.d; ship it under /usr/share/factory"+p+" and copy it with a C line"))
+			pkg := ""
+			if n.Type != layer.TypeDir && n.Type != layer.TypeSymlink {
+				pkg = t.Owners.Of(p, false)
 			}
+			out = append(out, finding(p, pkg, advice.Advice(p, n)))
 		})
 		return out, nil
 	},

@@ -9,4 +9,6 @@ var rules = []*Rule{
 	usrOverride, bootableLabels, sqliteWAL, setuidAdded, optState, etcModified, varPkgDB,
 	// Between two releases (lint --previous OLD NEW).
 	varUpdateLost, etcMerge, presetUpdateLost, accountChanged, kernelArgsRemoved,
+	// Extension images against their host (lint NAME.raw --host IMAGE).
+	extensionRelease, extensionHierarchy, extensionReload, extensionShadow, mutableShadow,
 }

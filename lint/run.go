@@ -83,6 +83,9 @@ func runRules(ctx context.Context, t *Target, skip map[string]bool, onBase bool)
 		if r.Upgrade && t.Previous == nil {
 			continue // checks of an upgrade, for lint --previous only
 		}
+		if r.Extension != (t.Extension != nil) {
+			continue // an extension image and a bootable image have their own rules
+		}
 		rr := ruleRun{rule: r, check: Check{Rule: r.ID, Level: r.Level, Status: Passed}}
 		if skip[r.ID] {
 			rr.check.Status, rr.check.Reason = Skipped, "skipped with --skip"

@@ -26,6 +26,9 @@ type Target struct {
 	Base *Base
 	// Previous is the release machines upgrade from; nil unless asked.
 	Previous *Previous
+	// Extension is set when the target is a systemd extension image,
+	// judged against a host image.
+	Extension *Extension
 	// InvalidNames are rootfs paths left out because their name or link
 	// target is not UTF-8.
 	InvalidNames []string
@@ -132,6 +135,9 @@ func (t *Target) Close() error {
 	if t.Previous != nil {
 		t.Previous.source.Close()
 	}
+	if t.Extension != nil {
+		t.Extension.host.Close()
+	}
 	if t.source == nil {
 		return nil
 	}
@@ -146,8 +152,11 @@ func (t *Target) Labels() map[string]string {
 	return t.Image.Labels()
 }
 
-// Mode is "image" or "rootfs".
+// Mode is "image", "rootfs" or "extension".
 func (t *Target) Mode() string {
+	if t.Extension != nil {
+		return "extension"
+	}
 	if t.Image == nil {
 		return "rootfs"
 	}

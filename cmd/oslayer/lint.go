@@ -103,6 +103,7 @@ func newLintCmd() *cobra.Command {
 		etc      string
 		rootfs   string
 		list     bool
+		ext      extensionLintOptions
 	)
 	cmd := &cobra.Command{
 		Use:   "lint [IMAGE] | lint --rootfs DIR",
@@ -117,12 +118,19 @@ Image mode compares IMAGE with its base (--base, or found as oslayer diff finds
 it). Rootfs mode (--rootfs DIR, or no argument inside a container build) checks
 a directory, verifying package-owned files against the rpm or dpkg database.
 
+With --host, IMAGE is a systemd extension image (NAME.raw, squashfs or EROFS,
+or a directory): it is checked as systemd-sysext merge would check it on that
+host (its extension-release file against the host's os-release), for content
+outside its hierarchies, and for the host files it would shadow;
+--mutable-dir also finds local changes that shadow it.
+
 Exit codes: 0 pass, 1 fatal findings (or warnings with --fatal-warnings),
 2 usage or input error. oslayer lint --list names the rules.`,
 		Example: `  oslayer lint docker://registry.example.com/team/os:candidate
   oslayer lint oci:build:latest --base quay.io/fedora/fedora-bootc:41 --format sarif > lint.sarif
   oslayer lint --rootfs /mnt/rootfs --skip var-log
   oslayer lint --previous docker://registry/os:41.1 docker://registry/os:41.2 --etc machine-etc/
+  oslayer lint htop.raw --host quay.io/fedora/fedora-bootc:42 --mutable-dir machine/var/lib/extensions.mutable
   RUN oslayer lint            # inside a Containerfile: checks /`,
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: completeImageArgs(1),
@@ -133,6 +141,9 @@ Exit codes: 0 pass, 1 fatal findings (or warnings with --fatal-warnings),
 			}
 			if err := lo.validate(); err != nil {
 				return err
+			}
+			if ext.given() {
+				return ext.run(cmd, args, img, &lo, rootfs != "" || base != "" || previous != "" || etc != "")
 			}
 			switch {
 			case len(args) == 1 && rootfs != "":
@@ -176,6 +187,7 @@ Exit codes: 0 pass, 1 fatal findings (or warnings with --fatal-warnings),
 	f.StringVar(&previous, "previous", "", "the release machines upgrade from: also check what the upgrade will not deliver, and what it downloads")
 	f.StringVar(&etc, "etc", "", "with --previous, a machine's /etc (a copied directory, or a file of ostree admin config-diff output): predict its /etc merge")
 	f.BoolVar(&list, "list", false, "list the rules (with --format json, also the regenerated files usr-override ignores)")
+	ext.addFlags(cmd)
 	completeFlag(cmd, "base", completeImage)
 	completeFlag(cmd, "rootfs", completeDirs)
 	return cmd

@@ -138,3 +138,24 @@ func listingLine(p string, md layer.Metadata, d layer.Digest, link string) strin
 	}
 	return b.String()
 }
+
+// WithoutXattrsAndLinks drops the xattrs and the hard link marks from
+// lines, for tools that extract neither.
+func WithoutXattrsAndLinks(lines []string) []string {
+	out := make([]string, 0, len(lines))
+	for _, l := range lines {
+		if i := strings.Index(l, " = /"); i >= 0 {
+			l = l[:i]
+		}
+		fields := strings.Fields(l)
+		kept := fields[:0]
+		for _, f := range fields {
+			if k, _, ok := strings.Cut(f, "="); ok && strings.Contains(k, ".") && !strings.HasPrefix(f, "/") {
+				continue // an xattr, name=hex
+			}
+			kept = append(kept, f)
+		}
+		out = append(out, strings.Join(kept, " "))
+	}
+	return out
+}

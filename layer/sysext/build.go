@@ -260,24 +260,10 @@ func escapes(p, target string) bool {
 	return false
 }
 
-// unitDirs are where units (and generators) are that the service manager
-// reads on a reload.
-var unitDirs = map[Kind][]string{
-	System: {"usr/lib/systemd/system/", "usr/local/lib/systemd/system/", "usr/lib/systemd/system-generators/"},
-	Config: {"etc/systemd/system/", "etc/systemd/system-generators/"},
-}
-
 // addsUnits reports whether entries add a unit, a drop-in, a .wants link
 // or a generator.
 func addsUnits(k Kind, entries []layer.TarEntry) bool {
-	for _, e := range entries {
-		for _, d := range unitDirs[k] {
-			if e.Type != layer.TypeDir && strings.HasPrefix(e.Path, d) {
-				return true
-			}
-		}
-	}
-	return false
+	return slices.ContainsFunc(entries, func(e layer.TarEntry) bool { return e.Type != layer.TypeDir && k.HasUnit(e.Path) })
 }
 
 // addRelease adds the extension-release file, and the directories it

@@ -91,3 +91,23 @@ func (k Kind) SearchDir() string {
 	}
 	return "/var/lib/extensions"
 }
+
+// UnitDirs are the kind's directories whose files the service manager
+// reads when it is reloaded: units, drop-ins, .wants links, generators.
+func (k Kind) UnitDirs() []string {
+	if k == Config {
+		return []string{"etc/systemd/system", "etc/systemd/system-generators"}
+	}
+	return []string{"usr/lib/systemd/system", "usr/local/lib/systemd/system", "usr/lib/systemd/system-generators"}
+}
+
+// HasUnit reports whether the relative path p is below one of the kind's
+// unit directories.
+func (k Kind) HasUnit(p string) bool {
+	for _, d := range k.UnitDirs() {
+		if strings.HasPrefix(p, d+"/") {
+			return true
+		}
+	}
+	return false
+}

@@ -77,7 +77,10 @@ func (p Problem) Message() string {
 			fmt.Fprintf(&b, "%s: oslayer writes this file from the base's os-release (--id, --version-id, --level, --any-os change it); the layers must not", p.Path)
 		}
 	}
-	if p.Below > 0 {
+	switch {
+	case p.Below == 1:
+		b.WriteString(" (and 1 path below it)")
+	case p.Below > 1:
 		fmt.Fprintf(&b, " (and %d paths below it)", p.Below)
 	}
 	if p.Package != "" {
