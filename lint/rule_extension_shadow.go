@@ -93,7 +93,9 @@ var mutableShadow = &Rule{
 	},
 }
 
-func hasPrefixDir(p, dir string) bool { return len(p) > len(dir) && p[:len(dir)] == dir && p[len(dir)] == '/' }
+func hasPrefixDir(p, dir string) bool {
+	return len(p) > len(dir) && p[:len(dir)] == dir && p[len(dir)] == '/'
+}
 
 // describe names a node for messages: its type, and a symlink's target.
 func describe(n *layer.Node) string {

@@ -196,9 +196,9 @@ func TestSysextOfARealBuildahBuild(t *testing.T) {
 	}
 	var rep struct {
 		Images []struct {
-			Kind    string            `json:"kind"`
+			Kind    string         `json:"kind"`
 			Release sysext.Release `json:"release"`
-			SHA256  string            `json:"sha256"`
+			SHA256  string         `json:"sha256"`
 		} `json:"images"`
 		Ignored int `json:"ignored"`
 	}
