@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/tar"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -366,4 +367,69 @@ func TestSysextOfARealBuildahBuild(t *testing.T) {
 			t.Errorf("the copied blob is %s, not the image", got)
 		}
 	})
+}
+
+// TestSysextRefuses: hostile content and wrong usage end with exit code 2,
+// a message naming what is wrong, and nothing written.
+func TestSysextRefuses(t *testing.T) {
+	layout := t.TempDir()
+	baseFiles := []fixtures.File{fixtures.Dir("usr", 0o755), fixtures.Dir("usr/bin", 0o755), fixtures.Dir("usr/lib", 0o755),
+		fixtures.Reg("usr/lib/os-release", "ID=fixture\nVERSION_ID=1\n", 0o644)}
+	baseLayer := fixtures.Layer(t, baseFiles...)
+	images := []fixtures.Named{{Name: "base", Image: fixtures.Image(t, nil, nil, baseLayer)}}
+	hostile := map[string]fixtures.File{
+		"device":  {Path: "usr/bin/mem", Type: tar.TypeChar, Mode: 0o600},
+		"escape":  fixtures.Symlink("usr/bin/shadow", "../../../etc/shadow"),
+		"dotdot":  fixtures.Reg("usr/../../etc/evil", "x\n", 0o644),
+		"good":    fixtures.Reg("usr/bin/hello", "hello\n", 0o755),
+		"abslink": fixtures.Symlink("usr/bin/sh", "/usr/bin/hello"),
+	}
+	for name, f := range hostile {
+		images = append(images, fixtures.Named{Name: name, Image: fixtures.Image(t, nil, nil, baseLayer, fixtures.Layer(t, f))})
+	}
+	fixtures.WriteOCILayout(t, layout, images...)
+	base := "oci:" + layout + ":base"
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"a device node", []string{base, "oci:" + layout + ":device", "-o", "OUT/x.raw"}, "/usr/bin/mem: a char-device"},
+		{"a symlink climbing out", []string{base, "oci:" + layout + ":escape", "-o", "OUT/x.raw"}, "/usr/bin/shadow: symlink to ../../../etc/shadow climbs out"},
+		{"a path with ..", []string{base, "oci:" + layout + ":dotdot", "-o", "OUT/x.raw"}, "usr/../../etc/evil"},
+		{"no -o", []string{base, "oci:" + layout + ":good"}, "-o NAME.raw or -o DIR/ is required"},
+		{"not .raw", []string{base, "oci:" + layout + ":good", "-o", "OUT/x.img"}, "systemd takes only .raw files"},
+		{"--fs for a directory", []string{base, "oci:" + layout + ":good", "-o", "OUT/x/", "--fs", "erofs"}, "--fs erofs does not apply"},
+		{"--split without --name", []string{base, "oci:" + layout + ":good", "--split", "-o", "OUT/"}, "--split needs --name"},
+		{"--split to a file", []string{base, "oci:" + layout + ":good", "--split", "--name", "x", "-o", "OUT/x.raw"}, "with --split, -o is a directory"},
+		{"--dest of a directory", []string{base, "oci:" + layout + ":good", "-o", "OUT/x/", "--dest", "oci:OUT/l"}, "--dest pushes one image file"},
+		{"a hidden name", []string{base, "oci:" + layout + ":good", "-o", "OUT/.x.raw"}, "systemd ignores hidden names"},
+		{"--any-os with --id", []string{base, "oci:" + layout + ":good", "-o", "OUT/x.raw", "--any-os", "--id", "fixture"}, "give it or --id, not both"},
+		{"a bad --version-id", []string{base, "oci:" + layout + ":good", "-o", "OUT/x.raw", "--version-id", "1 2"}, `--version-id "1 2"`},
+		{"a bad SOURCE_DATE_EPOCH", []string{base, "oci:" + layout + ":good", "-o", "OUT/x.raw"}, "SOURCE_DATE_EPOCH"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out := t.TempDir()
+			if tc.name == "a bad SOURCE_DATE_EPOCH" {
+				t.Setenv("SOURCE_DATE_EPOCH", "yesterday")
+			}
+			args := []string{"sysext"}
+			for _, a := range tc.args {
+				args = append(args, strings.ReplaceAll(a, "OUT", out))
+			}
+			_, stderr, code := oslayer(t, t.TempDir(), args...)
+			if code != 2 || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit code %d, want 2 and a message saying %q:\n%s", code, tc.want, stderr)
+			}
+			if names, _ := os.ReadDir(out); len(names) > 0 {
+				t.Errorf("%s written", names[0].Name())
+			}
+		})
+	}
+	// An absolute symlink is resolved on the host: it is fine.
+	out := filepath.Join(t.TempDir(), "sh.raw")
+	if _, stderr, code := oslayer(t, t.TempDir(), "sysext", base, "oci:"+layout+":abslink", "-o", out); code != 0 {
+		t.Errorf("an absolute symlink: exit code %d\n%s", code, stderr)
+	}
 }

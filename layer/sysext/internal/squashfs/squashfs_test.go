@@ -187,15 +187,6 @@ func TestReadMksquashfs(t *testing.T) {
 	}
 }
 
-func sortedKeys(m map[string]string) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
-
 // TestUnsquashfs extracts the filesystem with squashfs-tools, as root so
 // that owners, devices and trusted xattrs are made, and compares every
 // path, its metadata and content with the entries. When this machine lets
