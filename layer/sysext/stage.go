@@ -112,7 +112,9 @@ func copyContent(f *os.File, e layer.TarEntry) error {
 // a symlink: owner first, as chown clears setuid and setgid bits.
 func finish(host string, e layer.TarEntry, mtime int64, owners bool) error {
 	if owners {
-		if err := unix.Lchown(host, int(e.UID), int(e.GID)); err != nil {
+		if err := unix.Lchown(host, int(e.UID), int(e.GID)); errors.Is(err, unix.EPERM) {
+			return fmt.Errorf("owner %d:%d: only root can give files to others (a squashfs image needs no privileges)", e.UID, e.GID)
+		} else if err != nil {
 			return fmt.Errorf("owner %d:%d: %w", e.UID, e.GID, err)
 		}
 	}
