@@ -64,6 +64,8 @@ type Build struct {
 	// OSRelease is the base's os-release file the releases come from (""
 	// when it has none and the options gave everything).
 	OSRelease string `json:"os_release,omitempty"`
+
+	paths pathMap
 }
 
 // Image is one extension image: its files in tree order (parents before
@@ -109,6 +111,7 @@ func Prepare(src *layer.Source, changes []diff.Change, opts Options) (*Build, er
 	if src.Image != nil && src.Image.Config != nil {
 		arch = Architecture(src.Image.Config.Architecture)
 	}
+	b.paths = newPathMap(src.Base.Tree)
 	selected := map[Kind][]*diff.Change{}
 	folded := map[string]int{} // path of a whole added or removed tree → its problem
 	for i := range changes {
@@ -117,7 +120,7 @@ func Prepare(src *layer.Source, changes []diff.Change, opts Options) (*Build, er
 		if rel == "" {
 			continue // the root's own metadata: no extension carries it
 		}
-		k := kindOf(opts.Kinds, rel)
+		k := kindOf(opts.Kinds, b.paths.image(rel))
 		switch {
 		case k == 0 && opts.IgnoreOutside:
 			b.Ignored++
@@ -189,11 +192,12 @@ func (b *Build) image(tree *layer.Tree, k Kind, changes []*diff.Change, name str
 		img.nodes[p] = n
 	}
 	for _, c := range changes {
-		p, n := strings.TrimPrefix(c.Path, "/"), c.New
+		real, n := strings.TrimPrefix(c.Path, "/"), c.New
+		p := b.paths.image(real)
 		switch {
 		case n.Type == layer.TypeChar || n.Type == layer.TypeBlock:
 			return nil, fmt.Errorf("%s: a %s: extensions are mounted nodev, and oslayer refuses device nodes in one", c.Path, n.Type)
-		case n.Type == layer.TypeSymlink && escapes(p, n.Linkname):
+		case n.Type == layer.TypeSymlink && escapes(real, n.Linkname):
 			return nil, fmt.Errorf("%s: symlink to %s climbs out of the image's root", c.Path, n.Linkname)
 		case p == "usr/lib/os-release" || p == k.ReleasePath(name):
 			b.Problems = append(b.Problems, Problem{Kind: Forbidden, Path: c.Path, Change: c.Kind, Package: c.Package, Node: n})
@@ -204,7 +208,11 @@ func (b *Build) image(tree *layer.Tree, k Kind, changes []*diff.Change, name str
 			if _, ok := entries[dir]; ok {
 				break
 			}
-			add(dir, tree.Lookup(dir))
+			n := tree.Lookup(b.paths.tree(dir))
+			if n == nil || n.Type != layer.TypeDir {
+				return nil, fmt.Errorf("/%s: the parent directory of %s is not a directory in the image", dir, c.Path)
+			}
+			add(dir, n)
 		}
 	}
 	paths := slices.SortedFunc(maps.Keys(entries), treeOrder)
@@ -225,6 +233,43 @@ func (b *Build) image(tree *layer.Tree, k Kind, changes []*diff.Change, name str
 		img.Entries = append(img.Entries, *e)
 	}
 	return img, nil
+}
+
+// pathMap maps paths of the image's tree to paths of the extension. On
+// Fedora CoreOS and the Fedora and CentOS bootc bases, /opt is a symlink
+// to var/opt: what a build writes to /opt is in var/opt in the layers,
+// while systemd-sysext merges the extension's opt/ where the host's /opt
+// leads. The extension then holds it as opt/.
+type pathMap struct {
+	optReal string // where the base's /opt leads, when it is a symlink to a directory
+}
+
+func newPathMap(base *layer.Tree) pathMap {
+	opt := base.Lookup("opt")
+	if opt == nil || opt.Type != layer.TypeSymlink {
+		return pathMap{}
+	}
+	n, err := base.Resolve("opt")
+	if err != nil || n.Type != layer.TypeDir || n.Path() == "" {
+		return pathMap{}
+	}
+	return pathMap{optReal: n.Path()}
+}
+
+// image returns the extension's path for the tree's relative path p.
+func (m pathMap) image(p string) string {
+	if m.optReal != "" && (p == m.optReal || strings.HasPrefix(p, m.optReal+"/")) {
+		return "opt" + p[len(m.optReal):]
+	}
+	return p
+}
+
+// tree returns the tree's path for the extension's path p.
+func (m pathMap) tree(p string) string {
+	if m.optReal != "" && (p == "opt" || strings.HasPrefix(p, "opt/")) {
+		return m.optReal + p[len("opt"):]
+	}
+	return p
 }
 
 // treeOrder orders relative paths parents first, siblings by name.

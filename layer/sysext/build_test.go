@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -54,7 +55,13 @@ func additions() []fixtures.File {
 // source opens derived (the base's layer plus layers) with its base.
 func source(t *testing.T, arch string, layers ...[]fixtures.File) *layer.Source {
 	t.Helper()
-	baseLayer := fixtures.Layer(t, baseFiles()...)
+	return sourceOn(t, baseFiles(), arch, layers...)
+}
+
+// sourceOn is source on a base of the given files.
+func sourceOn(t *testing.T, files []fixtures.File, arch string, layers ...[]fixtures.File) *layer.Source {
+	t.Helper()
+	baseLayer := fixtures.Layer(t, files...)
 	base := fixtures.Image(t, nil, nil, baseLayer)
 	all := []v1.Layer{baseLayer}
 	for _, l := range layers {
@@ -144,6 +151,25 @@ func TestPrepare(t *testing.T) {
 	if b.OSRelease != "/etc/os-release" {
 		t.Errorf("os-release read from %q", b.OSRelease)
 	}
+}
+
+// TestPrepareOptOnVar: on a base whose /opt is a symlink to var/opt (Fedora
+// CoreOS, Fedora bootc), what a build puts in /opt is in var/opt in the
+// layers; the sysext holds it as opt/, where systemd-sysext merges it.
+func TestPrepareOptOnVar(t *testing.T) {
+	files := append(slices.DeleteFunc(baseFiles(), func(f fixtures.File) bool { return f.Path == "opt/" }),
+		fixtures.Symlink("opt", "var/opt"), fixtures.Dir("var/opt", 0o755))
+	src := sourceOn(t, files, "", []fixtures.File{fixtures.Dir("var/opt/app", 0o750), fixtures.Reg("var/opt/app/run", "#!/bin/sh\n", 0o755),
+		fixtures.Symlink("var/opt/app/data", "../../lib/app")})
+	b := prepare(t, src, sysext.Options{Kinds: []sysext.Kind{sysext.System}, Name: "app"})
+	same(t, "problems", nil, problems(b))
+	var got []string
+	for _, e := range b.Images[0].Entries {
+		got = append(got, fmt.Sprintf("/%s %s %04o %s", e.Path, e.Type, e.Mode, e.Linkname))
+	}
+	same(t, "entries", []string{"/ directory 0755 ", "/opt directory 0755 ", "/opt/app directory 0750 ", "/opt/app/data symlink 0777 ../../lib/app",
+		"/opt/app/run file 0755 ", "/usr directory 0755 ", "/usr/lib directory 0755 ", "/usr/lib/extension-release.d directory 0755 ",
+		"/usr/lib/extension-release.d/extension-release.app file 0644 "}, got)
 }
 
 // TestPrepareProblems: what an extension cannot express, and the options
