@@ -22,7 +22,10 @@ func (t *Tree) FS() fs.ReadLinkFS { return treeFS{t} }
 
 type treeFS struct{ t *Tree }
 
-var _ fs.ReadLinkFS = treeFS{}
+var (
+	_ fs.ReadLinkFS = treeFS{}
+	_ fs.StatFS     = treeFS{}
+)
 
 // node resolves name as inside the image, the last component followed
 // only when followFinal is set.
@@ -39,6 +42,16 @@ func (f treeFS) node(op, name string, followFinal bool) (*Node, error) {
 		return nil, &fs.PathError{Op: op, Path: name, Err: err}
 	}
 	return n, nil
+}
+
+// Stat describes the node at name, following symlinks; unlike Open it
+// needs no content.
+func (f treeFS) Stat(name string) (fs.FileInfo, error) {
+	n, err := f.node("stat", name, true)
+	if err != nil {
+		return nil, err
+	}
+	return nodeInfo{n}, nil
 }
 
 // Lstat describes the node at name without following a final symlink.
