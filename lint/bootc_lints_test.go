@@ -90,7 +90,7 @@ func TestBootcLintsRules(t *testing.T) {
 			[]string{"/" + baseCopy + "/sysroot"}},
 		{"test_baseimage_root", "oslayer: the reference copy's ostree link is wrong", with(passingFixture, "d "+baseCopy+"/sysroot", "L "+baseCopy+"/ostree sysroot"), false, "baseimage-root",
 			[]string{"/" + baseCopy + "/ostree"}},
-		{"test_baseimage_root", "oslayer: a reference copy reached through a link", with(passingFixture, "d usr/share/doc/bootc/baseimage/real/sysroot", "L " + baseCopy + " real"), false, "baseimage-root",
+		{"test_baseimage_root", "oslayer: a reference copy reached through a link", with(passingFixture, "d usr/share/doc/bootc/baseimage/real/sysroot", "L "+baseCopy+" real"), false, "baseimage-root",
 			[]string{"/usr/share/doc/bootc/baseimage/real/ostree"}},
 
 		{"test_composefs", "empty root", nil, false, "baseimage-composefs", []string{"/usr/lib/ostree/prepare-root.conf"}},
