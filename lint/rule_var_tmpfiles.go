@@ -21,7 +21,7 @@ var varLeftovers = []varLeftover{
 	{"/var/cache", "a cache left by the build", "delete it: oslayer finalize empties /var/cache"},
 	{"/var/log", "a log of the build", "delete it in the build (rm -rf /var/log/...)"},
 	{"/var/lib/apt/lists", "apt's repository lists, downloaded again by apt-get update", "delete them in the build: rm -rf /var/lib/apt/lists/*"},
-	{"/var/lib/dnf/repos", "dnf's repository metadata, downloaded again when needed", "delete it in the build: rm -rf /var/lib/dnf/repos"},
+	{"/var/lib/dnf/repos", "dnf's repository metadata, downloaded again when needed", "delete it in the build: rm -rf /var/lib/dnf/repos/*"},
 }
 
 // leftoverAt returns the leftover area p is below, if any.
