@@ -11,7 +11,7 @@ var sysusersRule = &Rule{
 	Help: "/etc is merged three ways on upgrade: a machine whose /etc/passwd was changed locally keeps its own, and users the new image added to /etc/passwd never appear there. " +
 		"Declare users and groups in /usr/lib/sysusers.d/NAME.conf (u NAME UID \"GECOS\" HOME SHELL; g NAME GID; m USER GROUP) so systemd-sysusers creates them at boot. See https://bootc-dev.github.io/bootc/building/users-and-groups.html. " +
 		"oslayer reads sysusers.d as systemd-sysusers does, where bootc reads /usr/lib/sysusers.d only: /etc/sysusers.d is read too, and a file there replaces the /usr/lib file of the same name; " +
-		"u NAME UID:GROUP creates no group (GROUP must exist), and m USER GROUP creates both. A line that does not parse is a fatal finding (bootc stops with an error).",
+		"u NAME UID:GROUP creates no group (GROUP must exist), and m USER GROUP creates the group and, as a u line would, the user. A line that does not parse is a fatal finding (bootc stops with an error).",
 	Check: func(_ context.Context, t *Target) ([]Finding, error) {
 		fsys := t.Tree.FS()
 		declared := readSysusers(fsys)

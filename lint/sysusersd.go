@@ -40,8 +40,8 @@ type sysusersEntry struct {
 
 // declares returns the users and groups systemd-sysusers creates for the
 // entry when they do not exist: u creates the user and, unless its id
-// names a group, the group of the same name; g the group; m both the user
-// and the group, implicitly.
+// names a group, the group of the same name; g the group; m the group and,
+// implicitly, the user as a u line would.
 func (e sysusersEntry) declares() (users, groups []string) {
 	switch e.Kind {
 	case sysusersUser:
@@ -52,7 +52,7 @@ func (e sysusersEntry) declares() (users, groups []string) {
 	case sysusersGroup:
 		return nil, []string{e.Name}
 	case sysusersMember:
-		return []string{e.Name}, []string{e.Group}
+		return []string{e.Name}, []string{e.Name, e.Group}
 	}
 	return nil, nil
 }
