@@ -370,3 +370,27 @@ func TestBootcResolveParentIdentityChain(t *testing.T) {
 		{"/long0/leaf/subpath", "", false},
 	})
 }
+
+// oslayer: tmpfiles.d is read as systemd-tmpfiles reads it: a file in
+// /etc/tmpfiles.d replaces the /usr/lib file of the same name (bootc
+// merges their lines path by path), a file of another name adds to them,
+// and a link to /dev/null masks.
+func TestTmpfilesEtcMasksUsrLib(t *testing.T) {
+	base := []string{"f usr/lib/tmpfiles.d/app.conf d /var/lib 0755 - - -\nd /var/lib/app 0755 - - -\n", "d var/lib/app", "d var/lib/other"}
+	for _, tc := range []struct {
+		name  string
+		extra []string
+		want  []string
+	}{
+		{"no /etc file", nil, []string{"/var/lib/other"}},
+		{"another name adds", []string{"f etc/tmpfiles.d/local.conf d /var/lib/other 0755 - - -\n"}, nil},
+		{"the same name replaces", []string{"f etc/tmpfiles.d/app.conf d /var/lib 0755 - - -\nd /var/lib/other 0755 - - -\n"}, []string{"/var/lib/app"}},
+		{"a link to /dev/null masks", []string{"L etc/tmpfiles.d/app.conf /dev/null"}, []string{"/var/lib", "/var/lib/app", "/var/lib/other"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := pathsOf(findingsOf(lintRoot(t, mkroot(t, with(base, tc.extra...)...), true), "var-tmpfiles")); !slices.Equal(got, tc.want) {
+				t.Errorf("findings %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

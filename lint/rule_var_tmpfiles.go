@@ -42,6 +42,7 @@ var varTmpfiles = &Rule{
 		"ship files that must exist on a machine under /usr/share/factory/var and copy them with a C line (oslayer finalize --fix-var does that). " +
 		"Caches, build logs and repository metadata (/var/cache, /var/log, /var/lib/apt/lists, /var/lib/dnf/repos) are not shipped but deleted: oslayer finalize empties /var/cache. " +
 		"Declared paths are matched through the image's symlinks, as bootc does (d /root/.ssh declares /var/roothome/.ssh where /root links to var/roothome). " +
+		"tmpfiles.d is read as systemd-tmpfiles reads it, where bootc merges /etc and /usr/lib line by line: a file in /etc/tmpfiles.d replaces the /usr/lib file of the same name. " +
 		"Like bootc, which runs this check only on the live root (RUN bootc container lint), oslayer skips it for lint --rootfs DIR and finalize --rootfs DIR; it runs inside a build (/) and on images.",
 	Applies: func(t *Target) (bool, string) {
 		if t.Image == nil && !t.Running {
