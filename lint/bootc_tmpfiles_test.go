@@ -246,6 +246,7 @@ func TestBootcTmpfilesEscape(t *testing.T) {
 		// oslayer: bootc writes the declared path /var/run as /run, which
 		// declares another path; oslayer keeps the path the line creates.
 		{"oslayer: the declared path /var/run", "/var/run", false, 0, "", "", "../run", "L /var/run - - - - ../run"},
+		{"oslayer: UTF-8 as it is", "/var/lib/café", true, 0o755, "root", "root", "", "d /var/lib/café 0755 root root - -"},
 		{"oslayer: quotes and control characters", "/var/a\"b'c\\d\te", true, 0o700, "root", "root", "", `d /var/a\x22b\x27c\x5cd\x09e 0700 root root - -`},
 		{"test_translate_to_tmpfiles_d directory", "/var/foo bar", true, 0o721, "testuser", "testgroup", "", `d /var/foo\x20bar 0721 testuser testgroup - -`},
 		{"test_translate_to_tmpfiles_d symlink", "/var/foo bar", false, 0, "testuser", "testgroup", "/mytarget", `L /var/foo\x20bar - - - - /mytarget`},
