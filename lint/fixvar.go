@@ -90,7 +90,7 @@ func fixVar(r *rootdir.Dir, dryRun bool) ([]string, error) {
 			if st.Mode&unix.S_IFMT == unix.S_IFLNK {
 				target, err := fsys.ReadLink(childRel)
 				if err != nil {
-					return err
+					return fmt.Errorf("%s: %w", r.Host(childRel), err)
 				}
 				if !dryRun {
 					if err := unix.Unlinkat(fd, name, 0); err != nil {
