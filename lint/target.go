@@ -18,7 +18,8 @@ type Target struct {
 	// Image is the image linted; nil in rootfs mode.
 	Image *layer.Image
 	// Running is set when the rootfs is the root of the running system,
-	// as inside a container build: runtime-injected files are expected.
+	// as inside a container build: runtime-injected files are expected,
+	// and the checks bootc runs on the live root only (var-tmpfiles) run.
 	Running  bool
 	Packages []*pkgdb.DB
 	Owners   layer.Owners
