@@ -65,6 +65,10 @@ func TestBootcLintsRules(t *testing.T) {
 		{"test_boot", "EFI at the root passes", with(passingFixture, "f EFI/Linux/foo.efi some dummy efi"), false, "nonempty-boot", nil},
 		{"test_boot", "boot/EFI passes", with(passingFixture, efi), false, "nonempty-boot", nil},
 		{"test_boot", "a directory in boot", with(passingFixture, efi, "d boot/somesubdir"), false, "nonempty-boot", []string{"/boot/somesubdir"}},
+		{"test_boot", "no boot", without(passingFixture, "d boot"), false, "nonempty-boot", []string{"/boot"}},
+		// oslayer: bootc opens /boot following links; a file there stops it.
+		{"test_boot", "oslayer: boot a file", with(without(passingFixture, "d boot"), "f boot x"), false, "nonempty-boot", []string{"/boot"}},
+		{"test_boot", "oslayer: boot a link to a directory", with(without(passingFixture, "d boot"), "f efi/vmlinuz k", "L boot efi"), false, "nonempty-boot", []string{"/boot/vmlinuz"}},
 
 		{"test_runtime_only_dirs", "stub-resolv.conf parents alone pass", with(runtimeDirs, "d run/systemd/resolve"), false, "nonempty-run-tmp", nil},
 		{"test_runtime_only_dirs", "stub-resolv.conf passes", with(runtimeDirs, "f run/systemd/resolve/stub-resolv.conf data"), false, "nonempty-run-tmp", nil},
