@@ -37,6 +37,9 @@ var keptFiles = map[string]bool{
 	"usr/lib/ostree/prepare-root.conf": true,
 	"etc/ostree/prepare-root.conf":     true,
 	"etc/dpkg/dpkg.cfg":                true,
+	// bootc's reference copy of a base image root, which lint checks too.
+	"usr/share/doc/bootc/baseimage/base/usr/lib/ostree/prepare-root.conf": true,
+	"usr/share/doc/bootc/baseimage/base/etc/ostree/prepare-root.conf":     true,
 }
 
 // Kept reports whether the content of the regular file at the clean path

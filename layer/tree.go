@@ -7,6 +7,7 @@ import (
 	"iter"
 	"slices"
 	"strings"
+	"syscall"
 )
 
 // Node is one path of a Tree.
@@ -135,10 +136,13 @@ const (
 	maxResolveParts = 8192
 )
 
+// Resolution errors are the kernel's, so that callers (fs.ErrNotExist,
+// package database readers treating ENOTDIR as absent) read them as they
+// read a real file system's.
 var (
-	errNotFound = errors.New("no such file or directory")
-	errNotDir   = errors.New("not a directory")
-	errLoop     = errors.New("too many levels of symbolic links")
+	errNotFound error = syscall.ENOENT
+	errNotDir   error = syscall.ENOTDIR
+	errLoop     error = syscall.ELOOP
 )
 
 // resolve walks the clean path p from the root. Symlinks met on the way are

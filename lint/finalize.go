@@ -74,7 +74,7 @@ func Finalize(ctx context.Context, opts FinalizeOptions) (*FinalizeReport, error
 		return rep, err
 	}
 	if opts.FixVar {
-		if rep.VarLines, err = fixVar(r, readTmpfiles(r.ReadFS()), opts.DryRun); err != nil {
+		if rep.VarLines, err = fixVar(r, opts.DryRun); err != nil {
 			return rep, err
 		}
 		if len(rep.VarLines) > 0 {

@@ -34,6 +34,8 @@ func Run(ctx context.Context, t *Target) (*Result, error) {
 	res := &Result{Target: t.Name, Mode: t.Mode(), Findings: []Finding{}, Checks: []Check{}}
 	if t.Base != nil {
 		res.Base, res.BaseFrom = t.Base.Name, t.Base.From.String()
+	}
+	if t.Base != nil && !t.Base.Whole {
 		if err := baseline(ctx, t, skip, runs); err != nil {
 			return nil, err
 		}

@@ -18,7 +18,8 @@ type Target struct {
 	// Image is the image linted; nil in rootfs mode.
 	Image *layer.Image
 	// Running is set when the rootfs is the root of the running system,
-	// as inside a container build: runtime-injected files are expected.
+	// as inside a container build: runtime-injected files are expected,
+	// and the checks bootc runs on the live root only (var-tmpfiles) run.
 	Running  bool
 	Packages []*pkgdb.DB
 	Owners   layer.Owners
@@ -45,7 +46,11 @@ type Base struct {
 	Name string
 	From layer.BaseOrigin
 	// Image is the base image, for its labels.
-	Image    *layer.Image
+	Image *layer.Image
+	// Whole is set when the base is the whole target image (an
+	// ostree-encapsulated base linted on its own): no derived layers, so
+	// no finding is told new from inherited.
+	Whole    bool
 	Tree     *layer.Tree
 	Packages []*pkgdb.DB
 	// Changes are the paths the target changes, attributed to the base's
@@ -115,6 +120,7 @@ func Open(ctx context.Context, in Input) (*Target, error) {
 			Name: src.BaseName(), From: src.Base.From, Image: src.Base.Prefix(), Tree: src.Base.Tree, Packages: src.Base.Packages,
 			Changes:        diff.Changes(src, diff.CompareOptions{}),
 			PackageChanges: diff.ComparePackages(src.Base.Packages, src.Packages),
+			Whole:          src.Image != nil && src.Base.Layers == len(src.Image.Layers) && src.Base.SharesLayers(src.Image),
 		}
 	}
 	t.Owners = layer.NewOwners(t.Tree, t.Packages)

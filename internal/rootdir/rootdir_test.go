@@ -2,6 +2,7 @@ package rootdir
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -30,6 +31,23 @@ func TestNothingIsReachedThroughASymlink(t *testing.T) {
 	}
 	if _, err := r.ReadFS().Open("link/passwd"); err == nil {
 		t.Error("ReadFS followed a symlink")
+	}
+	// The link itself can be seen and read, never what is behind it.
+	if fi, err := r.ReadFS().Lstat("link"); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		t.Errorf("Lstat of the link: %v, %v", fi, err)
+	}
+	if target, err := r.ReadFS().ReadLink("link"); err != nil || target != outside {
+		t.Errorf("ReadLink = %q, %v", target, err)
+	}
+	if fi, err := r.ReadFS().Lstat("real/sub"); err != nil || !fi.IsDir() {
+		t.Errorf("Lstat of a directory: %v, %v", fi, err)
+	}
+	os.Symlink(".", filepath.Join(outside, "self"))
+	if _, err := r.ReadFS().Lstat("link/self"); err == nil {
+		t.Error("Lstat followed a symlinked parent")
+	}
+	if _, err := r.ReadFS().ReadLink("link/self"); err == nil {
+		t.Error("ReadLink followed a symlinked parent")
 	}
 }
 
