@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
 	"github.com/oslayer/oslayer/fixtures"
 	"github.com/oslayer/oslayer/layer"
@@ -29,7 +30,23 @@ func tripImage(t *testing.T, trip fixtures.LintTrip, annotations map[string]stri
 	if trip.Labels != nil {
 		labels = trip.Labels
 	}
-	return fixtures.Image(t, labels, annotations, fixtures.Layer(t, fixtures.CleanBaseFiles()...), fixtures.Layer(t, trip.Layer...))
+	img := fixtures.Image(t, labels, annotations, fixtures.Layer(t, fixtures.CleanBaseFiles()...), fixtures.Layer(t, trip.Layer...))
+	if len(trip.Volumes) == 0 {
+		return img
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf = cf.DeepCopy()
+	cf.Config.Volumes = map[string]struct{}{}
+	for _, v := range trip.Volumes {
+		cf.Config.Volumes[v] = struct{}{}
+	}
+	if img, err = mutate.ConfigFile(img, cf); err != nil {
+		t.Fatal(err)
+	}
+	return img
 }
 
 func findingLines(res *Result) []string {

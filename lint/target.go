@@ -27,6 +27,9 @@ type Target struct {
 	// InvalidNames are rootfs paths left out because their name or link
 	// target is not UTF-8.
 	InvalidNames []string
+	// Volumes are the clean paths the image declares with VOLUME (its
+	// config) and those of Input.Volumes, sorted.
+	Volumes []string
 	// Notes tell users how the target was judged.
 	Notes []string
 	// Options are the user's choices.
@@ -70,9 +73,12 @@ type Input struct {
 	// Base is the base image reference. Empty means: for an image, the
 	// base it names (or none, when it names none: checks relative to a
 	// base then use the package records); for a rootfs, none.
-	Base   string
-	Image  layer.Options
-	Loader *layer.Loader
+	Base string
+	// Volumes are VOLUME paths the image declares, for a rootfs, which has
+	// no image config (finalize --volume: a build cannot see its VOLUMEs).
+	Volumes []string
+	Image   layer.Options
+	Loader  *layer.Loader
 }
 
 // Open opens a target and its base. A rootfs is compared with its base
@@ -95,6 +101,7 @@ func Open(ctx context.Context, in Input) (*Target, error) {
 	t.source = src
 	t.Name, t.Image, t.Tree, t.Packages = src.Name, src.Image, src.Tree, src.Packages
 	t.Running = src.Dir == "/"
+	t.Volumes = declaredVolumes(src.Image, in.Volumes)
 	t.Notes = append(t.Notes, src.Notes...)
 	if src.Base == nil && src.Image != nil {
 		t.Notes = append(t.Notes, "no base image known (pass --base): changes to base content are judged against the package databases")
