@@ -60,6 +60,9 @@ func fixVar(r *rootdir.Dir, entries map[string]tmpfilesEntry, dryRun bool) ([]st
 			if r.Mounts[r.Host(childRel)] {
 				continue
 			}
+			if strings.ContainsFunc(name, isControl) {
+				return fmt.Errorf("--fix-var: %q: a name with a control character cannot be declared in tmpfiles.d", abs)
+			}
 			var st unix.Stat_t
 			if err := unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 				return fmt.Errorf("%s: %w", r.Host(childRel), err)
@@ -71,7 +74,7 @@ func fixVar(r *rootdir.Dir, entries map[string]tmpfilesEntry, dryRun bool) ([]st
 			}
 			if varLeftAlone[abs] {
 				if isDir && !declared && abs != "/var/run" {
-					lines = append(lines, tmpfilesLine(abs, true, st.Mode, itoa(int(st.Uid)), itoa(int(st.Gid)), ""))
+					lines = append(lines, tmpfilesDirLine(abs, st.Mode, int(st.Uid), int(st.Gid)))
 				}
 				continue
 			}
@@ -89,16 +92,16 @@ func fixVar(r *rootdir.Dir, entries map[string]tmpfilesEntry, dryRun bool) ([]st
 					return fmt.Errorf("%s: %w", r.Host(childRel), err)
 				}
 				if dryRun {
-					lines = append(lines, "L "+escapeTmpfiles(abs)+" - - - - "+escapeTmpfiles(target))
+					lines = append(lines, tmpfilesLinkLine(abs, target))
 					continue
 				}
 				if err := unix.Unlinkat(fd, name, 0); err != nil {
 					return fmt.Errorf("removing %s: %w", r.Host(childRel), err)
 				}
-				lines = append(lines, "L "+escapeTmpfiles(abs)+" - - - - "+escapeTmpfiles(target))
+				lines = append(lines, tmpfilesLinkLine(abs, target))
 				continue
 			}
-			copyLine := "C " + escapeTmpfiles(abs) + " - - - - " + escapeTmpfiles("/"+path.Join(factoryDir, childRel))
+			copyLine := tmpfilesCopyLine(abs, "/"+path.Join(factoryDir, childRel))
 			if dryRun {
 				lines = append(lines, copyLine)
 				continue
