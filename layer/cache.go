@@ -19,7 +19,7 @@ import (
 // indexFormat versions the cached index files. Bump it whenever Index,
 // Entry or what IndexTar records (the captured files included) changes:
 // old entries are then ignored.
-const indexFormat = 7
+const indexFormat = 8
 
 // Cache keeps layer indexes by diff_id, so a layer is decompressed once
 // however many images share it. Content kept by the walker (package

@@ -40,24 +40,26 @@ const (
 // layerReader reads one layer of an image again, from its start, handing
 // out the content of nodes in the order of their offsets.
 type layerReader struct {
-	img *Image
-	i   int
-	rc  io.ReadCloser
-	zr  io.ReadCloser
-	cr  countingReader
+	img   *Image
+	i     int
+	rc    io.ReadCloser
+	zr    io.ReadCloser
+	cr    countingReader
+	meter Meter
 }
 
+// rereadLayer starts reading layer i of img again; its Progress meter
+// counts what is read until the reader is closed.
 func (l *Loader) rereadLayer(ctx context.Context, img *Image, i int) (*layerReader, error) {
-	if l.Progress != nil {
-		l.Progress(img, i, false)
-	}
-	r := &layerReader{img: img, i: i}
+	r := &layerReader{img: img, i: i, meter: startMeter(l.Progress, readingName(img, i), img.Layers[i].Size)}
 	var err error
 	if r.rc, err = img.Layers[i].layer.Compressed(); err != nil {
+		r.meter.Done()
 		return nil, layerError(img, i, err)
 	}
-	if r.zr, err = decompress(ctxReader{ctx, r.rc}); err != nil {
+	if r.zr, err = decompress(ctxReader{ctx, MeterReader(r.rc, r.meter)}); err != nil {
 		r.rc.Close()
+		r.meter.Done()
 		return nil, layerError(img, i, err)
 	}
 	r.cr.r = r.zr
@@ -66,7 +68,9 @@ func (l *Loader) rereadLayer(ctx context.Context, img *Image, i int) (*layerRead
 
 func (r *layerReader) Close() error {
 	r.zr.Close()
-	return r.rc.Close()
+	err := r.rc.Close()
+	r.meter.Done()
+	return err
 }
 
 // start is where a node's entry is read from: its content, or for a sparse

@@ -9,15 +9,23 @@ import (
 	"github.com/oslayer/oslayer/layer/pkgdb"
 )
 
-// keptDirs are directories whose *.conf / *.toml files are kept: the small
-// configuration files oslayer's checks read.
-var keptDirs = map[string]string{
-	"usr/lib/bootc/kargs.d": ".toml",
-	"usr/lib/sysusers.d":    ".conf",
-	"etc/sysusers.d":        ".conf",
-	"usr/lib/tmpfiles.d":    ".conf",
-	"etc/tmpfiles.d":        ".conf",
-	"etc/dpkg/dpkg.cfg.d":   "",
+// unitSuffixes are the systemd unit files whose [Install] sections the
+// preset checks read.
+var unitSuffixes = []string{".service", ".socket", ".timer", ".path", ".target", ".mount", ".automount", ".swap"}
+
+// keptDirs are directories whose files with these suffixes are kept (all
+// of them for none): the small configuration files oslayer's checks read.
+var keptDirs = map[string][]string{
+	"usr/lib/bootc/kargs.d":         {".toml"},
+	"usr/lib/sysusers.d":            {".conf"},
+	"etc/sysusers.d":                {".conf"},
+	"usr/lib/tmpfiles.d":            {".conf"},
+	"etc/tmpfiles.d":                {".conf"},
+	"etc/dpkg/dpkg.cfg.d":           nil,
+	"usr/lib/systemd/system-preset": {".preset"},
+	"etc/systemd/system-preset":     {".preset"},
+	"usr/lib/systemd/system":        unitSuffixes,
+	"etc/systemd/system":            unitSuffixes,
 }
 
 // keptFiles are single configuration files that are kept.
@@ -35,14 +43,15 @@ var keptFiles = map[string]bool{
 // p is kept when a layer is indexed, so that Tree.FS can read it without
 // the layer: package databases and the configuration files oslayer's
 // checks read (users and groups, sysusers.d, tmpfiles.d, kargs.d,
-// prepare-root.conf, dpkg's configuration). Everything else is only hashed.
+// prepare-root.conf, dpkg's configuration, systemd presets and unit
+// files). Everything else is only hashed.
 func Kept(p string) bool {
 	if keptFiles[p] || pkgdb.IsDatabaseFile(p) {
 		return true
 	}
 	dir, base := path.Split(p)
-	ext, ok := keptDirs[strings.TrimSuffix(dir, "/")]
-	return ok && strings.HasSuffix(base, ext)
+	exts, ok := keptDirs[strings.TrimSuffix(dir, "/")]
+	return ok && (exts == nil || slices.ContainsFunc(exts, func(ext string) bool { return strings.HasSuffix(base, ext) }))
 }
 
 // keptNodes returns the regular files of t at kept paths.

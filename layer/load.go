@@ -29,9 +29,10 @@ type Loader struct {
 	// MaxExpand refuses a layer whose files add up to more bytes
 	// (DefaultMaxExpand when 0).
 	MaxExpand int64
-	// Progress, when set, is told about each layer as it is read, from
-	// several goroutines at once.
-	Progress func(img *Image, layer int, cached bool)
+	// Progress, when set, hears the compressed bytes of each layer blob
+	// read, from several goroutines at once; a layer whose index the cache
+	// holds is not read, and reports nothing.
+	Progress Progress
 	// Warn, when set, is told about problems that do not change results,
 	// such as a cache that cannot be written. It may be called from
 	// several goroutines at once.
@@ -139,9 +140,6 @@ func (l *Loader) load(ctx context.Context, img *Image, i int) (*Index, error) {
 	info := img.Layers[i]
 	if l.cache != nil {
 		if idx := l.cache.Get(info.DiffID); idx != nil {
-			if l.Progress != nil {
-				l.Progress(img, i, true)
-			}
 			// The same bound as reading the layer, whatever the cache holds.
 			if max := cmp.Or(l.MaxExpand, DefaultMaxExpand); idx.logicalSize() > max {
 				return nil, layerError(img, i, fmt.Errorf("the layer's files add up to more than %d bytes (--max-expand)", max))
@@ -149,10 +147,7 @@ func (l *Loader) load(ctx context.Context, img *Image, i int) (*Index, error) {
 			return idx, nil
 		}
 	}
-	if l.Progress != nil {
-		l.Progress(img, i, false)
-	}
-	idx, err := l.read(ctx, info, io.Discard, true)
+	idx, err := l.read(ctx, img, i, io.Discard, true)
 	if err != nil {
 		return nil, layerError(img, i, err)
 	}
@@ -166,20 +161,29 @@ func (l *Loader) load(ctx context.Context, img *Image, i int) (*Index, error) {
 	return idx, nil
 }
 
+// readingName names layer i of img for a Progress.
+func readingName(img *Image, i int) string {
+	return fmt.Sprintf("reading %s layer %d/%d", img.Ref, i+1, len(img.Layers))
+}
+
 func layerError(img *Image, i int, err error) error {
 	return fmt.Errorf("%s: layer %d/%d %s: %w", img.Ref, i+1, len(img.Layers), img.Layers[i].Digest, err)
 }
 
-// read streams one layer blob: the blob digest and the diff_id are checked
+// read streams blob i of img: the blob digest and the diff_id are checked
 // while the tar is indexed, decompression running ahead on its own core.
 // The uncompressed stream is also copied to spool. Without digest, content
 // digests are not computed (see indexTar).
-func (l *Loader) read(ctx context.Context, info LayerInfo, spool io.Writer, digest bool) (*Index, error) {
-	rc, err := info.layer.Compressed()
+func (l *Loader) read(ctx context.Context, img *Image, i int, spool io.Writer, digest bool) (*Index, error) {
+	info := img.Layers[i]
+	meter := startMeter(l.Progress, readingName(img, i), info.Size)
+	defer meter.Done()
+	compressed, err := info.layer.Compressed()
 	if err != nil {
 		return nil, fmt.Errorf("opening blob: %w", err)
 	}
-	defer rc.Close()
+	defer compressed.Close()
+	rc := MeterReader(compressed, meter)
 	blobHash := sha256.New()
 	blob := &countingReader{r: io.TeeReader(ctxReader{ctx, rc}, blobHash)}
 	zr, err := decompress(blob)
@@ -240,7 +244,7 @@ func (l *Loader) read(ctx context.Context, info LayerInfo, spool io.Writer, dige
 // digests are not computed (the entries' Digest is zero): the stream is
 // verified as a whole, and its content can be read again from w's copy.
 func (l *Loader) Spool(ctx context.Context, img *Image, i int, w io.Writer) (*Index, error) {
-	idx, err := l.read(ctx, img.Layers[i], w, false)
+	idx, err := l.read(ctx, img, i, w, false)
 	if err != nil {
 		return nil, layerError(img, i, err)
 	}

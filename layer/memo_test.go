@@ -17,7 +17,7 @@ import (
 // reads counts the layers a loader reads (and reads again).
 func reads(l *Loader) *atomic.Int32 {
 	var n atomic.Int32
-	l.Progress = func(*Image, int, bool) { n.Add(1) }
+	l.Progress = progressFunc(func(string, int64) { n.Add(1) })
 	return &n
 }
 
@@ -121,7 +121,7 @@ func TestWaiterOutlivesACancelledReader(t *testing.T) {
 	l := newLoader(t, nil)
 	started := make(chan struct{})
 	var once sync.Once
-	l.Progress = func(*Image, int, bool) { once.Do(func() { close(started) }) }
+	l.Progress = progressFunc(func(string, int64) { once.Do(func() { close(started) }) })
 	ctx, cancel := context.WithCancel(context.Background())
 	first := make(chan error)
 	go func() { _, err := l.Index(ctx, img, 0); first <- err }()

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
+	"slices"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -32,6 +34,24 @@ func openOCILayout(fsys fs.FS, tag string, plat v1.Platform) (v1.Image, error) {
 		return nil, err
 	}
 	return imageFromDescriptor(fsBlobs(fsys), desc, plat, 0)
+}
+
+// LayoutNames returns the names of the images in the OCI image layout dir
+// (their org.opencontainers.image.ref.name annotations, as oci:DIR:REF
+// names them), sorted, without repeats.
+func LayoutNames(dir string) ([]string, error) {
+	var idx v1.IndexManifest
+	if err := readJSON(os.DirFS(dir), "index.json", &idx); err != nil {
+		return nil, fmt.Errorf("OCI image layout %s: %w", dir, err)
+	}
+	var names []string
+	for _, d := range idx.Manifests {
+		if name := d.Annotations[RefNameAnnotation]; name != "" {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names), nil
 }
 
 func selectRef(descs []v1.Descriptor, tag string) (v1.Descriptor, error) {

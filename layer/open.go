@@ -40,6 +40,10 @@ type Options struct {
 	// Retries is how many times a registry request that failed with a
 	// 5xx, a rate limit or a reset connection is tried again.
 	Retries int
+	// Progress, when set, hears the bytes of the layers Write stores
+	// (blobs a destination holds already are not written, and report
+	// nothing); reading layers reports through Loader.Progress.
+	Progress Progress
 }
 
 // Image is an opened image: its manifest, config and layer list, read and

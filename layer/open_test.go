@@ -239,13 +239,15 @@ func TestLoaderCachesIndexesByDiffID(t *testing.T) {
 		}
 		l := newLoader(t, cache)
 		var mu sync.Mutex
-		l.Progress = func(_ *Image, i int, cached bool) {
+		l.Progress = progressFunc(func(name string, _ int64) {
 			mu.Lock()
 			defer mu.Unlock()
-			if !cached {
-				reads = append(reads, i)
+			for i := range img.Layers {
+				if name == readingName(img, i) {
+					reads = append(reads, i)
+				}
 			}
-		}
+		})
 		tr, err := l.Tree(ctx, img, len(img.Layers), ContentKept)
 		if err != nil {
 			t.Fatal(err)
@@ -330,14 +332,14 @@ func TestParseReference(t *testing.T) {
 	file := filepath.Join(dir, "image")
 	os.WriteFile(file, nil, 0o644)
 	for in, want := range map[string]string{
-		"/tmp/x":                "oci-archive:/tmp/x",
-		"./build":               "oci:./build for an OCI layout",
-		"../out/os.tar":         "docker-archive:../out/os.tar",
-		"os.tar":                "looks like a file",
-		"localhost:5000/os.tar": "looks like a file",
-		"~/images/os":           "looks like a file",
-		dir:                     "is a directory, not a registry image: for an OCI layout write oci:" + dir,
-		file:                    "oci-archive:" + file,
+		"/nonexistent-oslayer/x": "oci-archive:/nonexistent-oslayer/x",
+		"./build":                "oci:./build for an OCI layout",
+		"../out/os.tar":          "docker-archive:../out/os.tar",
+		"os.tar":                 "looks like a file",
+		"localhost:5000/os.tar":  "looks like a file",
+		"~/images/os":            "looks like a file",
+		dir:                      "is a directory, not a registry image: for an OCI layout write oci:" + dir,
+		file:                     "oci-archive:" + file,
 	} {
 		if _, err := ParseReference(in); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("ParseReference(%q) = %v, want an error containing %q", in, err, want)

@@ -69,9 +69,6 @@ type Source struct {
 	Packages []*pkgdb.DB
 	// Base is nil when no base was asked for or found.
 	Base *Base
-	// Size is about the bytes the tree's content takes (spooled layer
-	// streams, a rootfs's files), for progress; 0 when not known.
-	Size int64
 	// Notes say what users should know about how the source was read.
 	Notes   []string
 	closers []func() error
@@ -212,16 +209,13 @@ func (s *Source) read(ctx context.Context, req Request) error {
 		if s.Tree, err = TreeFromDir(ctx, s.Dir, opts); err != nil {
 			return err
 		}
-		for _, n := range s.Tree.Walk() {
-			s.Size += n.Size
-		}
 	case req.Content == ContentSpool:
 		spooled, err := req.Loader.SpoolTree(ctx, s.Image, req.TmpDir)
 		if err != nil {
 			return err
 		}
 		s.closers = append(s.closers, spooled.Close)
-		s.Tree, s.Size = spooled.Tree, spooled.Size
+		s.Tree = spooled.Tree
 	default:
 		if s.Tree, err = req.Loader.Tree(ctx, s.Image, len(s.Image.Layers), req.Content); err != nil {
 			return err

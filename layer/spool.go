@@ -16,9 +16,7 @@ import (
 // spool files: each layer's uncompressed stream, kept on disk once while
 // it was indexed and verified. Close removes the spool files.
 type Spooled struct {
-	Tree *Tree
-	// Size is the bytes spooled (the uncompressed size of all layers).
-	Size  int64
+	Tree  *Tree
 	files []*os.File
 }
 
@@ -49,9 +47,6 @@ func (l *Loader) SpoolTree(ctx context.Context, img *Image, dir string) (*Spoole
 			return nil, fmt.Errorf("spool file: %w", err)
 		}
 		g.Go(func() error {
-			if l.Progress != nil {
-				l.Progress(img, i, false)
-			}
 			bw := bufio.NewWriterSize(f, 1<<20)
 			idx, err := l.Spool(gctx, img, i, bw)
 			if err == nil {
@@ -73,7 +68,6 @@ func (l *Loader) SpoolTree(ctx context.Context, img *Image, dir string) (*Spoole
 			s.Close()
 			return nil, layerError(img, i, err)
 		}
-		s.Size += idx.Size
 	}
 	t.checkout()
 	t.freeze()

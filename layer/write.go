@@ -70,12 +70,12 @@ func Write(ctx context.Context, img v1.Image, s string, opts Options) error {
 func writeRef(ctx context.Context, img v1.Image, ref Reference, opts Options) error {
 	switch ref.Transport {
 	case TransportDocker:
-		return writeRemote(ctx, img, ref.Name, opts)
+		return writeRemote(ctx, img, ref, opts)
 	case TransportOCI, TransportOCIArchive:
 		if !validRefName(ref.Tag) {
 			return fmt.Errorf("%q is not a valid image name in an OCI layout (letters and digits, separated by one of -._:@+ or --, and /)", ref.Tag)
 		}
-		c, err := readImageContent(img)
+		c, err := readImageContent(img, ref, opts.Progress)
 		if err != nil {
 			return err
 		}
@@ -92,13 +92,13 @@ func writeRef(ctx context.Context, img v1.Image, ref Reference, opts Options) er
 			}
 			repoTags = []string{t}
 		}
-		c, err := readImageContent(img)
+		c, err := readImageContent(img, ref, opts.Progress)
 		if err != nil {
 			return err
 		}
 		return writeDockerArchive(ctx, ref.Name, repoTags, c)
 	case TransportContainersStorage:
-		c, err := readImageContent(img)
+		c, err := readImageContent(img, ref, opts.Progress)
 		if err != nil {
 			return err
 		}
@@ -127,8 +127,8 @@ func archiveRepoTag(s string) (string, error) {
 	return out, nil
 }
 
-func writeRemote(ctx context.Context, img v1.Image, s string, opts Options) error {
-	r, remoteOpts, err := remoteRef(ctx, s, opts)
+func writeRemote(ctx context.Context, img v1.Image, ref Reference, opts Options) error {
+	r, remoteOpts, err := remoteRef(ctx, ref.Name, opts)
 	if err != nil {
 		return err
 	}
@@ -141,7 +141,56 @@ func writeRemote(ctx context.Context, img v1.Image, s string, opts Options) erro
 			return fmt.Errorf("the image's digest is %s, not the %s the reference names", got, want.DigestStr())
 		}
 	}
+	if opts.Progress != nil {
+		updates, done, err := pushProgress(img, ref, opts.Progress)
+		if err != nil {
+			return err
+		}
+		defer done()
+		remoteOpts = append(remoteOpts, remote.WithProgress(updates))
+	}
 	return explainAuth(remote.Write(r, img, remoteOpts...), opts.Keychain, r.Context())
+}
+
+// pushProgress returns a channel for go-containerregistry's push updates
+// that one meter of p hears, the image's manifest and blobs its total (as
+// go-containerregistry counts them); call done once
+// the push has returned.
+func pushProgress(img v1.Image, ref Reference, p Progress) (updates chan<- v1.Update, done func(), err error) {
+	m, err := img.Manifest()
+	if err != nil {
+		return nil, nil, fmt.Errorf("manifest: %w", err)
+	}
+	total, err := img.Size() // the manifest's
+	if err != nil {
+		return nil, nil, fmt.Errorf("manifest: %w", err)
+	}
+	total += m.Config.Size
+	seen := map[v1.Hash]bool{}
+	for _, l := range m.Layers {
+		if !seen[l.Digest] {
+			seen[l.Digest] = true
+			total += l.Size
+		}
+	}
+	meter := p.Start("writing "+ref.String(), total)
+	ch := make(chan v1.Update, 64)
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		defer meter.Done()
+		// A retried upload starts its count again: only new highs are
+		// progress.
+		var high int64
+		for u := range ch {
+			if u.Complete > high {
+				meter.Add(u.Complete - high)
+				high = u.Complete
+			}
+		}
+	}()
+	// remote.Write closes the channel when it returns.
+	return ch, func() { <-finished }, nil
 }
 
 // imageContent is what writing an image stores: its manifest and config,
@@ -153,9 +202,13 @@ type imageContent struct {
 	configDesc   v1.Descriptor
 	layers       []v1.Descriptor // in manifest order, repeats included
 	img          v1.Image
+	// dest names where the image goes, progress hears its layers'
+	// bytes as they are read to be stored (nil: nothing).
+	dest     Reference
+	progress Progress
 }
 
-func readImageContent(img v1.Image) (*imageContent, error) {
+func readImageContent(img v1.Image, dest Reference, progress Progress) (*imageContent, error) {
 	raw, err := img.RawManifest()
 	if err != nil {
 		return nil, fmt.Errorf("manifest: %w", err)
@@ -182,6 +235,8 @@ func readImageContent(img v1.Image) (*imageContent, error) {
 		configDesc: m.Config,
 		layers:     m.Layers,
 		img:        img,
+		dest:       dest,
+		progress:   progress,
 	}
 	if d, err := img.Digest(); err != nil {
 		return nil, fmt.Errorf("manifest digest: %w", err)
@@ -221,22 +276,43 @@ func (c *imageContent) blobs() []blob {
 			out = append(out, b)
 		}
 	}
-	for _, l := range c.layers {
-		add(blob{desc: l, open: c.layerOpener(l.Digest)})
+	for i, l := range c.layers {
+		add(blob{desc: l, open: c.layerOpener(i)})
 	}
 	add(blob{desc: c.configDesc, open: bytesOpener(c.config)})
 	add(blob{desc: c.manifestDesc, open: bytesOpener(c.manifest)})
 	return out
 }
 
-func (c *imageContent) layerOpener(h v1.Hash) func() (io.ReadCloser, error) {
+// layerOpener opens layer i's blob, its reads counted by a meter of
+// c.progress until it is closed.
+func (c *imageContent) layerOpener(i int) func() (io.ReadCloser, error) {
+	desc := c.layers[i]
 	return func() (io.ReadCloser, error) {
-		l, err := c.img.LayerByDigest(h)
+		l, err := c.img.LayerByDigest(desc.Digest)
 		if err != nil {
 			return nil, err
 		}
-		return l.Compressed()
+		rc, err := l.Compressed()
+		if err != nil || c.progress == nil {
+			return rc, err
+		}
+		m := c.progress.Start(fmt.Sprintf("writing %s layer %d/%d", c.dest, i+1, len(c.layers)), desc.Size)
+		return meteredCloser{Reader: MeterReader(rc, m), rc: rc, m: m}, nil
 	}
+}
+
+// meteredCloser is a blob whose meter is done when it is closed.
+type meteredCloser struct {
+	io.Reader
+	rc io.ReadCloser
+	m  Meter
+}
+
+func (r meteredCloser) Close() error {
+	err := r.rc.Close()
+	r.m.Done()
+	return err
 }
 
 func bytesOpener(data []byte) func() (io.ReadCloser, error) {

@@ -24,6 +24,9 @@ type Finding struct {
 	Package string `json:"package,omitempty"`
 	// Message says what is wrong, in one line.
 	Message string `json:"message"`
+	// Baseline says, when the target has a base, whether the derived
+	// layers caused the finding.
+	Baseline Baseline `json:"baseline,omitempty"`
 }
 
 // Status of a rule in a run.
@@ -65,7 +68,11 @@ type Result struct {
 	Notes    []string  `json:"notes,omitempty"`
 	Findings []Finding `json:"findings"`
 	Checks   []Check   `json:"checks"`
-	Counts   Counts    `json:"counts"`
+	// Counts count the findings listed: with a base, the new ones only
+	// unless inherited ones are included.
+	Counts Counts `json:"counts"`
+	// Inherited is how many findings the base has too that were left out.
+	Inherited int `json:"inherited_left_out,omitempty"`
 }
 
 // Failed reports whether the result fails the gate: any fatal finding, or

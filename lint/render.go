@@ -57,6 +57,10 @@ func WriteText(w io.Writer, res *Result, opts TextOptions) error {
 	k := res.Counts
 	fmt.Fprintf(ew, "\nChecks: %d passed, %d failed, %d skipped. Findings: %d fatal, %d %s, %d info.\n",
 		k.Passed, k.Failed, k.Skipped, k.Fatal, k.Warning, plural(k.Warning, "warning", "warnings"), k.Info)
+	if res.Inherited > 0 {
+		fmt.Fprintf(ew, "Left out: %d %s the base has too (--include-inherited lists them).\n",
+			res.Inherited, plural(res.Inherited, "finding", "findings"))
+	}
 	tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
 	for _, c := range res.Checks {
 		if c.Status == Skipped {
@@ -94,6 +98,9 @@ func findingLine(f Finding) string {
 	var b strings.Builder
 	if f.Level == Info {
 		b.WriteString("info: ")
+	}
+	if f.Baseline == Inherited {
+		b.WriteString("(inherited) ")
 	}
 	if f.Path != "" {
 		b.WriteString(f.Path)

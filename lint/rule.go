@@ -21,6 +21,10 @@ type Rule struct {
 	// Source is "bootc" for the checks of bootc container lint, "oslayer"
 	// for oslayer's own.
 	Source string `json:"source"`
+	// Relative rules judge only what a derived image changed in its base
+	// (usr-override, setuid-added): with a base, each of their findings is
+	// new, and they are not run on the base.
+	Relative bool `json:"relative,omitempty"`
 	// Applies, when set, says whether the rule can judge the target, and
 	// if not why (the rule is then skipped).
 	Applies func(t *Target) (bool, string) `json:"-"`

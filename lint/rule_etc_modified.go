@@ -14,7 +14,7 @@ var etcRegenerated = map[string]bool{
 }
 
 var etcModified = &Rule{
-	ID: "etc-modified", Level: Warning, Source: "oslayer",
+	ID: "etc-modified", Level: Warning, Source: "oslayer", Relative: true,
 	Description: "base files in /etc changed by derived layers",
 	Help: "On upgrade, /etc is merged three ways: a machine keeps its own version of every file it changed locally, so your change to a base file in /etc reaches only machines that never edited it. " +
 		"Prefer drop-in directories (/etc/ssh/sshd_config.d/, /etc/sudoers.d/, /etc/systemd/system/NAME.d/) or, better, the same under /usr/lib, which is never merged.",

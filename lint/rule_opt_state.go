@@ -18,7 +18,7 @@ var stateAreas = []struct{ path, overlayDir string }{
 }
 
 var optState = &Rule{
-	ID: "opt-state", Level: Warning, Source: "oslayer",
+	ID: "opt-state", Level: Warning, Source: "oslayer", Relative: true,
 	Description: "content under /opt or /usr/local is read-only, lost at reboot or first-boot-only on a booted system",
 	Help: "On a booted bootc system /opt and /usr/local are part of the read-only image; with a transient root (prepare-root.conf: [root] transient = true) they are writable, " +
 		"but what is written there, as everywhere outside /etc and /var, is lost at reboot. Where they are symlinks into /var (Fedora: /opt -> var/opt), what the build writes lands in /var and reaches a machine only at its first install. " +

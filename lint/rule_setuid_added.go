@@ -9,7 +9,7 @@ import (
 )
 
 var setuidAdded = &Rule{
-	ID: "setuid-added", Level: Warning, Source: "oslayer",
+	ID: "setuid-added", Level: Warning, Source: "oslayer", Relative: true,
 	Description: "new setuid/setgid files anywhere, world-writable files under /usr",
 	Help: "Every setuid or setgid binary is a privilege escalation path and should be deliberate: prefer file capabilities (setcap) or a systemd service. " +
 		"World-writable files under /usr are read-only on a booted system anyway and usually a build mistake (chmod 777).",

@@ -11,7 +11,7 @@ import (
 const OverrideLabel = "ostree.override"
 
 var usrOverride = &Rule{
-	ID: "usr-override", Level: Fatal, Source: "oslayer",
+	ID: "usr-override", Level: Fatal, Source: "oslayer", Relative: true,
 	Description: "derived layers may add to /usr but not change, remove or retype base files",
 	Help: "A derived image that overwrites base content under /usr silently diverges from its base: the next base update may ship a different version of the file, and the override hides it (or breaks it). " +
 		"Install software in new paths, or upgrade the owning package on purpose. If the override is intended, say so: LABEL ostree.override=true in the Containerfile (findings become info), " +

@@ -26,7 +26,7 @@ var volumesRule = &Rule{
 	Check: func(_ context.Context, t *Target) ([]Finding, error) {
 		transient := readPrepareRoot(t.Tree.FS()).Transient
 		var out []Finding
-		for _, v := range t.Volumes {
+		for _, v := range t.volumes() {
 			real := t.realPath(v)
 			at := v
 			if real != v {

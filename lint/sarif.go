@@ -94,7 +94,10 @@ type (
 		Message             sarifText         `json:"message"`
 		Locations           []sarifLocation   `json:"locations"`
 		PartialFingerprints map[string]string `json:"partialFingerprints"`
-		Properties          *sarifResultProps `json:"properties,omitempty"`
+		// BaselineState is "new" or "unchanged" (the base has it too)
+		// when the target has a base.
+		BaselineState string            `json:"baselineState,omitempty"`
+		Properties    *sarifResultProps `json:"properties,omitempty"`
 	}
 	sarifResultProps struct {
 		// Path is the finding's absolute path in the target, as given.
@@ -200,6 +203,7 @@ func WriteSARIF(w io.Writer, res *Result, version string) error {
 				Region:           sarifRegion{StartLine: 1},
 			}}},
 			PartialFingerprints: map[string]string{sarifFingerprint: sarifFingerprintOf(f)},
+			BaselineState:       sarifBaseline(f.Baseline),
 			Properties:          props,
 		})
 	}
@@ -229,6 +233,17 @@ func WriteSARIF(w io.Writer, res *Result, version string) error {
 		return fmt.Errorf("writing SARIF: %w", err)
 	}
 	return nil
+}
+
+// sarifBaseline maps a baseline to SARIF's baselineState.
+func sarifBaseline(b Baseline) string {
+	switch b {
+	case New:
+		return "new"
+	case Inherited:
+		return "unchanged"
+	}
+	return ""
 }
 
 // sarifLevel maps a level to SARIF's: fatal is an error, info a note.

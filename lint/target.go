@@ -27,8 +27,8 @@ type Target struct {
 	// InvalidNames are rootfs paths left out because their name or link
 	// target is not UTF-8.
 	InvalidNames []string
-	// Volumes are the clean paths the image declares with VOLUME (its
-	// config) and those of Input.Volumes, sorted.
+	// Volumes are VOLUME paths given for a rootfs (Input.Volumes); see
+	// volumes for all of them.
 	Volumes []string
 	// Notes tell users how the target was judged.
 	Notes []string
@@ -43,8 +43,10 @@ type Target struct {
 
 // Base is a target's base and what the target changes relative to it.
 type Base struct {
-	Name     string
-	From     layer.BaseOrigin
+	Name string
+	From layer.BaseOrigin
+	// Image is the base image, for its labels.
+	Image    *layer.Image
 	Tree     *layer.Tree
 	Packages []*pkgdb.DB
 	// Changes are the paths the target changes, attributed to the base's
@@ -64,6 +66,8 @@ type Options struct {
 	// AllowOverridePaths accepts changes to base content at paths matching
 	// these patterns (see MatchPath).
 	AllowOverridePaths []string
+	// IncludeInherited keeps the findings the base has too (see Run).
+	IncludeInherited bool
 }
 
 // Input says what to lint and how to open it.
@@ -101,7 +105,7 @@ func Open(ctx context.Context, in Input) (*Target, error) {
 	t.source = src
 	t.Name, t.Image, t.Tree, t.Packages = src.Name, src.Image, src.Tree, src.Packages
 	t.Running = src.Dir == "/"
-	t.Volumes = declaredVolumes(src.Image, in.Volumes)
+	t.Volumes = in.Volumes
 	t.Notes = append(t.Notes, src.Notes...)
 	if src.Base == nil && src.Image != nil {
 		t.Notes = append(t.Notes, "no base image known (pass --base): changes to base content are judged against the package databases")
@@ -110,7 +114,7 @@ func Open(ctx context.Context, in Input) (*Target, error) {
 		_, notes := diff.Comparing(src)
 		t.Notes = append(t.Notes, notes...)
 		t.Base = &Base{
-			Name: src.BaseName(), From: src.Base.From, Tree: src.Base.Tree, Packages: src.Base.Packages,
+			Name: src.BaseName(), From: src.Base.From, Image: src.Base.Prefix(), Tree: src.Base.Tree, Packages: src.Base.Packages,
 			Changes:        diff.Changes(src, diff.CompareOptions{}),
 			PackageChanges: diff.ComparePackages(src.Base.Packages, src.Packages),
 		}

@@ -63,6 +63,10 @@ func volumeMount(where string) (unit, what string, err error) {
 	return unit, volumesDir + "/" + name, nil
 }
 
+// volumes returns the clean, sorted VOLUME paths of the target: its image
+// config's, and those given for a rootfs.
+func (t *Target) volumes() []string { return declaredVolumes(t.Image, t.Volumes) }
+
 // declaredVolumes returns the clean, sorted VOLUME paths of an image's
 // config (img may be nil) and extra.
 func declaredVolumes(img *layer.Image, extra []string) []string {

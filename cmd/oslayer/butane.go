@@ -84,6 +84,8 @@ them is $SOURCE_DATE_EPOCH, else the base image's creation time, else 1970.`,
 			render.Firstboot = firstbootOut != ""
 
 			ctx := cmd.Context()
+			bars := startProgress(cmd)
+			defer bars.stop()
 			var src *layer.Source
 			var baseImg *layer.Image
 			if apply != "" || base != "" {
@@ -92,7 +94,7 @@ them is $SOURCE_DATE_EPOCH, else the base image's creation time, else 1970.`,
 					if req.Options, err = img.layerOptions(); err != nil {
 						return err
 					}
-					if req.Loader, err = img.loader(); err != nil {
+					if req.Loader, err = img.loader(bars); err != nil {
 						return err
 					}
 					defer req.Loader.Close()
@@ -108,7 +110,7 @@ them is $SOURCE_DATE_EPOCH, else the base image's creation time, else 1970.`,
 			if err != nil {
 				return err
 			}
-			printMessages(cmd.ErrOrStderr(), res.Messages)
+			printMessages(bars.out(cmd.ErrOrStderr()), res.Messages)
 			if firstbootOut != "" {
 				if err := writeFirstboot(firstbootOut, res.Firstboot); err != nil {
 					return err
@@ -137,10 +139,12 @@ them is $SOURCE_DATE_EPOCH, else the base image's creation time, else 1970.`,
 				if derr != nil {
 					return derr
 				}
+				dopts.Progress = bars.hook()
 				if err = layer.Write(ctx, image, dest, dopts); err == nil {
 					err = rep.image(image)
 				}
 			}
+			bars.stop()
 			if err != nil {
 				return err
 			}
@@ -167,6 +171,11 @@ them is $SOURCE_DATE_EPOCH, else the base image's creation time, else 1970.`,
 	f.BoolVar(&render.AllowOverride, "allow-override", false, "allow changing base content (append to a base file, replace one under /usr)")
 	f.BoolVar(&render.AllowRemote, "allow-remote", false, "fetch http(s) sources that have a verification hash")
 	output.addFlags(cmd)
+	completeFlag(cmd, "apply", completeDirs)
+	completeFlag(cmd, "base", completeImage)
+	completeFlag(cmd, "dest", completeImage)
+	completeFlag(cmd, "compression", completeValues("gzip", "zstd", "none"))
+	completeFlag(cmd, "files-dir", completeDirs)
 	return cmd
 }
 

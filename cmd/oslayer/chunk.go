@@ -7,7 +7,6 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -58,7 +57,8 @@ plus its compressed size free.`,
 		Example: `  oslayer chunk oci:build:latest oci:out:latest --prior docker://registry/os:previous
   oslayer chunk --rootfs /mnt/rootfs docker://registry/os:next --max-layers 96
   oslayer chunk containers-storage:localhost/os:build oci-archive:os.ociarchive --compression zstd`,
-		Args: cobra.RangeArgs(1, 2),
+		Args:              cobra.RangeArgs(1, 2),
+		ValidArgsFunction: completeImageArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var src, dest string
 			switch {
@@ -105,6 +105,10 @@ plus its compressed size free.`,
 	f.BoolVar(&keepSELinux, "keep-selinux", false, "keep security.selinux xattrs")
 	f.StringVar(&tmpdir, "tmpdir", "", "directory for the spool and the layers being written (default $TMPDIR or /tmp)")
 	out.addFlags(cmd)
+	completeFlag(cmd, "rootfs", completeDirs)
+	completeFlag(cmd, "prior", completeImage)
+	completeFlag(cmd, "compression", completeValues("gzip", "zstd", "none"))
+	completeFlag(cmd, "tmpdir", completeDirs)
 	return cmd
 }
 
@@ -126,12 +130,14 @@ func runChunk(cmd *cobra.Command, img imageOptions, src, rootfs, priorRef, dest,
 	if err != nil {
 		return err
 	}
-	loader, err := img.loader()
+	bars := startProgress(cmd)
+	defer bars.stop()
+	loader, err := img.loader(bars)
 	if err != nil {
 		return err
 	}
 	defer loader.Close()
-	opts.Warn = func(msg string) { fmt.Fprintln(os.Stderr, "oslayer: warning:", msg) }
+	opts.Warn = warner(bars)
 	if priorRef != "" {
 		if opts.Prior, err = chunk.LoadPrior(ctx, priorRef, lopts, opts.Warn); err != nil {
 			return err
@@ -143,17 +149,17 @@ func runChunk(cmd *cobra.Command, img imageOptions, src, rootfs, priorRef, dest,
 		return err
 	}
 	defer source.Close()
-	bar := newProgressBar(os.Stderr, source.Size)
-	opts.Write.Progress = bar.update
+	opts.Write.Progress = bars.hook()
 	res, err := chunk.Build(ctx, source, opts)
-	bar.done()
 	if err != nil {
 		return err
 	}
 	defer res.Close()
+	dopts.Progress = bars.hook()
 	if err := layer.Write(ctx, res.Image, dest, dopts); err != nil {
 		return err
 	}
+	bars.stop()
 	opts.Write.Files.Keep()
 	tarBytes, blobBytes := res.Sizes()
 	digest, err := res.Image.Digest()
@@ -215,45 +221,4 @@ func orNone(s string) string {
 		return "none"
 	}
 	return s
-}
-
-// progressBar draws the bytes written so far on a terminal, at most ten
-// times a second; elsewhere it stays silent.
-type progressBar struct {
-	mu    sync.Mutex
-	w     *os.File
-	total int64
-	last  time.Time
-	shown bool
-}
-
-func newProgressBar(w *os.File, total int64) *progressBar {
-	if !isTerminal(w) {
-		return &progressBar{}
-	}
-	return &progressBar{w: w, total: total}
-}
-
-func (b *progressBar) update(n int64) {
-	if b.w == nil {
-		return
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if time.Since(b.last) < 100*time.Millisecond {
-		return
-	}
-	b.last, b.shown = time.Now(), true
-	const width = 30
-	fill := width
-	if b.total > 0 && n < b.total {
-		fill = int(n * width / b.total)
-	}
-	fmt.Fprintf(b.w, "\rwriting layers [%s%s] %s", strings.Repeat("=", fill), strings.Repeat(" ", width-fill), mib(n))
-}
-
-func (b *progressBar) done() {
-	if b.w != nil && b.shown {
-		fmt.Fprint(b.w, "\r\033[K")
-	}
 }

@@ -20,6 +20,9 @@ func TestCLI(t *testing.T) {
 		noStdout bool
 	}{
 		{name: "version", args: []string{"version"}, stdout: []string{"oslayer "}},
+		{name: "version as JSON", args: []string{"version", "--format", "json"}, stdout: []string{`"version": "`, `"platform": "`}},
+		{name: "version in a bad format", args: []string{"version", "--format", "yaml"}, code: 2,
+			stderr: `--format "yaml": want text or json`, noStdout: true},
 		{name: "diff of the example", args: []string{"diff", example + "base", example + "derived"},
 			stdout: []string{
 				"Packages: 1 added, 1 upgraded, 1 downgraded",

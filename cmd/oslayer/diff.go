@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -48,10 +49,11 @@ label of an encapsulated base, or the org.opencontainers.image.base.name and
   oslayer diff --stat registry/os:1.0 registry/os:1.1
   oslayer diff --path '/etc/**' --kind added,removed BASE DERIVED
   oslayer diff --path '/usr/lib/**/*.pyc' --all BASE DERIVED`,
-		Args: cobra.RangeArgs(0, 2),
+		Args:              cobra.RangeArgs(0, 2),
+		ValidArgsFunction: completeImageArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			treeGC()
-			if format != "text" && format != "json" {
+			if !slices.Contains(diffFormats, format) {
 				return &exitError{code: 2, msg: fmt.Sprintf("--format %q: want text or json", format)}
 			}
 			f, err := filter.filter()
@@ -72,11 +74,14 @@ label of an encapsulated base, or the org.opencontainers.image.base.name and
 			if req.Image, err = img.layerOptions(); err != nil {
 				return err
 			}
-			if req.Loader, err = img.loader(); err != nil {
+			bars := startProgress(cmd)
+			defer bars.stop()
+			if req.Loader, err = img.loader(bars); err != nil {
 				return err
 			}
 			defer req.Loader.Close()
 			res, err := diff.Run(cmd.Context(), req)
+			bars.stop()
 			if err != nil {
 				return err
 			}
@@ -106,8 +111,14 @@ label of an encapsulated base, or the org.opencontainers.image.base.name and
 	f.BoolVar(&stat, "stat", false, "count changes and bytes per area and per package instead of listing files (JSON: adds \"stat\")")
 	f.StringVar(&rootfs, "rootfs", "", "compare BASE with this directory tree instead of an image")
 	filter.addFlags(cmd)
+	completeFlag(cmd, "format", completeValues(diffFormats...))
+	completeFlag(cmd, "rootfs", completeDirs)
+	completeFlag(cmd, "kind", completeKinds)
 	return cmd
 }
+
+// diffFormats are the values of diff's --format.
+var diffFormats = []string{"text", "json"}
 
 // filterOptions choose the file changes diff reports.
 type filterOptions struct {

@@ -89,7 +89,7 @@ RUN steps.`,
 				return err
 			}
 			lo.fatalToStderr = cmd.ErrOrStderr()
-			return lo.run(cmd, t)
+			return lo.run(cmd, t, nil) // a rootfs: no layers to read
 		},
 	}
 	lo.addFlags(cmd)
@@ -100,5 +100,6 @@ RUN steps.`,
 	f.BoolVar(&writeVolumes, "volumes", false, "keep the --volume paths on a booted system: bind mounts from /var/lib/volumes, tmpfiles.d lines")
 	f.StringArrayVar(&volumes, "volume", nil, "a VOLUME of the image, which a build cannot see (repeatable)")
 	f.BoolVar(&dryRun, "dry-run", false, "list what would be removed, merged and moved; change nothing (and do not lint)")
+	completeFlag(cmd, "rootfs", completeDirs)
 	return cmd
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -17,6 +18,7 @@ type lintOptions struct {
 	noTruncate    bool
 	allowOverride bool
 	allowPaths    []string
+	inherited     bool
 	// fatalToStderr, when set, also hears the fatal findings of a failed
 	// gate, whatever the format (finalize: stdout may be hidden).
 	fatalToStderr io.Writer
@@ -30,12 +32,16 @@ func (o *lintOptions) addFlags(cmd *cobra.Command) {
 	f.BoolVar(&o.noTruncate, "no-truncate", false, "list every finding (text output shows 5 per rule)")
 	f.BoolVar(&o.allowOverride, "allow-override", false, "accept changes to base content under /usr, like LABEL ostree.override=true")
 	f.StringArrayVar(&o.allowPaths, "allow-override-path", nil, "accept changes to base content at paths matching this pattern (* within a component, ** across; repeatable)")
+	f.BoolVar(&o.inherited, "include-inherited", false, "with a base, also list (and count) the findings the base has too")
+	completeFlag(cmd, "format", completeValues(lintFormats...))
+	completeFlag(cmd, "skip", completeRuleIDs)
 }
 
+// lintFormats are the values of lint's and finalize's --format.
+var lintFormats = []string{"text", "json", "sarif", "junit"}
+
 func (o *lintOptions) validate() error {
-	switch o.format {
-	case "text", "json", "sarif", "junit":
-	default:
+	if !slices.Contains(lintFormats, o.format) {
 		return &exitError{code: 2, msg: fmt.Sprintf("--format %q: want text, json, sarif or junit", o.format)}
 	}
 	for _, id := range o.skip {
@@ -47,14 +53,16 @@ func (o *lintOptions) validate() error {
 }
 
 func (o *lintOptions) options() lint.Options {
-	return lint.Options{Skip: o.skip, AllowOverride: o.allowOverride, AllowOverridePaths: o.allowPaths}
+	return lint.Options{Skip: o.skip, AllowOverride: o.allowOverride, AllowOverridePaths: o.allowPaths, IncludeInherited: o.inherited}
 }
 
-// run lints a loaded target with the user's options and renders the result.
-func (o *lintOptions) run(cmd *cobra.Command, t *lint.Target) error {
+// run lints a loaded target with the user's options and renders the
+// result, once the bars (nil: none) are stopped.
+func (o *lintOptions) run(cmd *cobra.Command, t *lint.Target, bars *progressBars) error {
 	defer t.Close()
 	t.Options = o.options()
 	res, err := lint.Run(cmd.Context(), t)
+	bars.stop()
 	if err != nil {
 		return err
 	}
@@ -113,7 +121,8 @@ Exit codes: 0 pass, 1 fatal findings (or warnings with --fatal-warnings),
   oslayer lint oci:build:latest --base quay.io/fedora/fedora-bootc:41 --format sarif > lint.sarif
   oslayer lint --rootfs /mnt/rootfs --skip var-log
   RUN oslayer lint            # inside a Containerfile: checks /`,
-		Args: cobra.MaximumNArgs(1),
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: completeImageArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			treeGC()
 			if list {
@@ -135,7 +144,9 @@ Exit codes: 0 pass, 1 fatal findings (or warnings with --fatal-warnings),
 			if err != nil {
 				return err
 			}
-			loader, err := img.loader()
+			bars := startProgress(cmd)
+			defer bars.stop()
+			loader, err := img.loader(bars)
 			if err != nil {
 				return err
 			}
@@ -148,7 +159,7 @@ Exit codes: 0 pass, 1 fatal findings (or warnings with --fatal-warnings),
 			if err != nil {
 				return err
 			}
-			return lo.run(cmd, t)
+			return lo.run(cmd, t, bars)
 		},
 	}
 	img.addFlags(cmd)
@@ -157,5 +168,7 @@ Exit codes: 0 pass, 1 fatal findings (or warnings with --fatal-warnings),
 	f.StringVar(&base, "base", "", "the base image to compare with (default: found from the image)")
 	f.StringVar(&rootfs, "rootfs", "", "check this directory instead of an image")
 	f.BoolVar(&list, "list", false, "list the rules (with --format json, also the regenerated files usr-override ignores)")
+	completeFlag(cmd, "base", completeImage)
+	completeFlag(cmd, "rootfs", completeDirs)
 	return cmd
 }

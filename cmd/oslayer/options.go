@@ -181,9 +181,9 @@ func parseCreds(s string) (layer.Credentials, error) {
 }
 
 // loader returns a layer loader with the user's cache (unless --no-cache),
-// reporting uncached layers on stderr when it is a terminal.
-func (o *imageOptions) loader() (*layer.Loader, error) {
-	warn := func(msg string) { fmt.Fprintln(os.Stderr, "oslayer: warning:", msg) }
+// drawing the layers it reads on bars (nil: none).
+func (o *imageOptions) loader(bars *progressBars) (*layer.Loader, error) {
+	warn := warner(bars)
 	var cache *layer.Cache
 	if !o.noCache {
 		dir, err := layer.DefaultCacheDir()
@@ -212,15 +212,15 @@ func (o *imageOptions) loader() (*layer.Loader, error) {
 	}
 	l.MaxExpand = maxExpand
 	l.Warn = warn
-	if isTerminal(os.Stderr) {
-		l.Progress = func(img *layer.Image, i int, cached bool) {
-			if !cached {
-				info := img.Layers[i]
-				fmt.Fprintf(os.Stderr, "reading %s layer %d/%d %s (%d bytes)\n", img.Ref, i+1, len(img.Layers), info.Digest, info.Size)
-			}
-		}
-	}
+	l.Progress = bars.hook()
 	return l, nil
+}
+
+// warner returns what prints warnings on stderr, above the bars while
+// they are drawn.
+func warner(bars *progressBars) func(msg string) {
+	w := bars.out(os.Stderr)
+	return func(msg string) { fmt.Fprintln(w, "oslayer: warning:", msg) }
 }
 
 // treeGC lets the heap of a command that holds whole trees (and their
@@ -232,11 +232,6 @@ func treeGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(30)
 	}
-}
-
-func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // parseSize reads a size as "68719476736", "64GiB", "500MB" or "2T"

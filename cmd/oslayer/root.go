@@ -19,7 +19,11 @@ Exit codes: 0 success, 1 policy failure (e.g. diff --exit-code found changes),
 2 usage error, bad input or I/O failure.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// --version prints what oslayer version prints.
+		Version: thisBuild().String(),
 	}
-	root.AddCommand(newVersionCmd(), newDiffCmd(), newLintCmd(), newFinalizeCmd(), newButaneCmd(), newChunkCmd())
+	root.SetVersionTemplate("oslayer {{.Version}}\n")
+	root.PersistentFlags().BoolP("quiet", "q", false, "draw no progress bars (they are drawn only when stderr is a terminal)")
+	root.AddCommand(newVersionCmd(), newDiffCmd(), newLintCmd(), newFinalizeCmd(), newButaneCmd(), newChunkCmd(), newManCmd())
 	return root
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/oslayer/oslayer/diff"
 	"github.com/oslayer/oslayer/fixtures"
+	"github.com/oslayer/oslayer/layer"
 )
 
 // TestContainersStorage: images podman and buildah keep in
@@ -94,6 +95,21 @@ func TestContainersStorage(t *testing.T) {
 		out, code = runEnv(t, []string{defaultStore}, "diff", "oci:"+layout+":derived")
 		if code != 2 || !strings.Contains(out, "no image localhost/base:1@sha256:") || !strings.Contains(out, "no image localhost/base:1 in the store") {
 			t.Errorf("exit %d, want 2 naming the store lookups:\n%s", code, out)
+		}
+	})
+
+	t.Run("completion of the default store's names", func(t *testing.T) {
+		for _, tc := range []struct {
+			env  string
+			want string
+		}{
+			{defaultStore, "containers-storage:localhost/derived:1\n:4\n"},
+			{noStore, ":4\n"},
+		} {
+			out, code := runEnv(t, []string{tc.env}, "__complete", "diff", "containers-storage:localhost/d")
+			if out, _, _ = strings.Cut(out, "Completion ended"); code != 0 || out != tc.want {
+				t.Errorf("with %s: exit %d, %q, want %q", tc.env, code, out, tc.want)
+			}
 		}
 	})
 
@@ -190,5 +206,61 @@ func TestContainersStorageOverlay(t *testing.T) {
 	}
 	if out, code := runEnv(t, nil, "diff", "--exit-code", example+"base", cs); code != 1 || !strings.Contains(out, "removed") {
 		t.Errorf("base against the stored derived image: exit %d\n%s", code, out)
+	}
+}
+
+// TestPodmanBuildPipeline: the pipeline of the README with podman itself
+// (vfs, its own store, chroot isolation): podman build, then diff finds the
+// base in podman's store, chunk writes back there, and podman sees the
+// image with the digest --digestfile names.
+func TestPodmanBuildPipeline(t *testing.T) {
+	fixtures.RequireRoot(t)
+	fixtures.RequireTools(t, "podman")
+	dir, err := os.MkdirTemp("", "oslayer-podman-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	graph, run := filepath.Join(dir, "graph"), filepath.Join(dir, "run")
+	podman := func(args ...string) string {
+		t.Helper()
+		return fixtures.Run(t, dir, "podman", append([]string{"--root", graph, "--runroot", run, "--storage-driver", "vfs"}, args...)...)
+	}
+	t.Cleanup(func() {
+		exec.Command("podman", "--root", graph, "--runroot", run, "--storage-driver", "vfs", "rmi", "--all", "--force").Run()
+		os.RemoveAll(dir)
+	})
+	fixtures.WriteOCILayout(t, filepath.Join(dir, "layout"), fixtures.Named{Name: "base",
+		Image: fixtures.Image(t, fixtures.BaseLabels, nil, fixtures.Layers(t, fixtures.BusyboxBaseFiles(t))...)})
+	id := strings.TrimSpace(podman("pull", "-q", "oci:"+filepath.Join(dir, "layout")+":base"))
+	podman("tag", id, "localhost/base:1")
+	ctxDir := filepath.Join(dir, "context")
+	os.MkdirAll(ctxDir, 0o755)
+	os.WriteFile(filepath.Join(ctxDir, "Containerfile"), []byte(strings.ReplaceAll(containerfile, "%BASE%", "localhost/base:1")), 0o644)
+	os.WriteFile(filepath.Join(ctxDir, "motd"), []byte("welcome\n"), 0o644)
+	podman("build", "--isolation", "chroot", "--network", "host", "-t", "localhost/myos:candidate", ctxDir)
+
+	cs := "containers-storage:[vfs@" + graph + "+" + run + "]"
+	out, code := runEnv(t, nil, "diff", "--format", "json", "--exit-code", cs+"localhost/myos:candidate")
+	if code != 1 {
+		t.Fatalf("diff: exit %d\n%s", code, out)
+	}
+	var res diff.Result
+	if err := json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &res); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range res.Changes {
+		got = append(got, c.Path+" "+c.Kind.String())
+	}
+	if !slices.Equal(got, buildahChanges) || !strings.Contains(res.Base, "]localhost/base:1") || res.BaseFrom != layer.BaseFromAnnotation {
+		t.Errorf("podman build against %s: changes (-want +got):\n-%s\n+%s", res.Base, strings.Join(buildahChanges, "\n-"), strings.Join(got, "\n+"))
+	}
+	digestFile := filepath.Join(dir, "digest")
+	if out, code := runEnv(t, nil, "chunk", cs+"localhost/myos:candidate", cs+"localhost/myos:chunked", "--digestfile", digestFile); code != 0 {
+		t.Fatalf("chunk: exit %d\n%s", code, out)
+	}
+	written, _ := os.ReadFile(digestFile)
+	if seen := strings.TrimSpace(podman("image", "inspect", "--format", "{{.Digest}}", "localhost/myos:chunked")); seen != string(written) {
+		t.Errorf("podman sees localhost/myos:chunked with digest %q, --digestfile says %q", seen, written)
 	}
 }

@@ -19,6 +19,7 @@ type writeOutput struct {
 func (o *writeOutput) addFlags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&o.format, "format", "text", "what to print about the image written: text (a summary on stderr) or json (on stdout)")
 	cmd.Flags().StringVar(&o.digestfile, "digestfile", "", "write the manifest digest of the image written to this file, as skopeo copy does")
+	completeFlag(cmd, "format", completeValues("text", "json"))
 }
 
 func (o *writeOutput) validate() error {

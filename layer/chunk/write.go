@@ -13,7 +13,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync/atomic"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sync/errgroup"
@@ -36,9 +35,10 @@ type WriteOptions struct {
 	Files *layer.BlobFiles
 	// Jobs bounds how many layers are compressed at once (GOMAXPROCS when 0).
 	Jobs int
-	// Progress, when set, is told the uncompressed bytes written so far;
-	// it is called from several goroutines.
-	Progress func(bytes int64)
+	// Progress, when set, hears the file content of each layer as it is
+	// written, of the layer's Size; layers are written on several
+	// goroutines at once.
+	Progress layer.Progress
 }
 
 // Blob is a written, compressed layer.
@@ -144,10 +144,13 @@ func writeLayers(ctx context.Context, tree *layer.Tree, layers []*Layer, opts Wr
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(jobs)
 	var commits errgroup.Group
-	var written atomic.Int64
 	for _, i := range order {
 		g.Go(func() error {
-			b, f, err := writeLayer(gctx, tree, layers[i], opts, &written)
+			var meter layer.Meter
+			if opts.Progress != nil {
+				meter = opts.Progress.Start(fmt.Sprintf("writing layer %d/%d (%s)", i+1, len(layers), shortNames(layers[i])), layers[i].Size)
+			}
+			b, f, err := writeLayer(gctx, tree, layers[i], opts, meter)
 			if err != nil {
 				return fmt.Errorf("layer %d (%s): %w", i+1, shortNames(layers[i]), err)
 			}
@@ -186,8 +189,12 @@ func removeBlobs(files *layer.BlobFiles, blobs []*Blob) {
 }
 
 // writeLayer writes one layer's blob file and returns it still open, to
-// be committed.
-func writeLayer(ctx context.Context, tree *layer.Tree, l *Layer, opts WriteOptions, written *atomic.Int64) (*Blob, *os.File, error) {
+// be committed. meter, when not nil, counts the content read, and is done
+// when writeLayer returns.
+func writeLayer(ctx context.Context, tree *layer.Tree, l *Layer, opts WriteOptions, meter layer.Meter) (*Blob, *os.File, error) {
+	if meter != nil {
+		defer meter.Done()
+	}
 	entries, err := layerEntries(tree, l, opts)
 	if err != nil {
 		return nil, nil, err
@@ -198,7 +205,14 @@ func writeLayer(ctx context.Context, tree *layer.Tree, l *Layer, opts WriteOptio
 				if err := ctx.Err(); err != nil {
 					return nil, err
 				}
-				return open()
+				rc, err := open()
+				if err != nil || meter == nil {
+					return rc, err
+				}
+				return struct {
+					io.Reader
+					io.Closer
+				}{layer.MeterReader(rc, meter), rc}, nil
 			}
 		}
 	}
@@ -219,7 +233,7 @@ func writeLayer(ctx context.Context, tree *layer.Tree, l *Layer, opts WriteOptio
 	if err != nil {
 		return nil, nil, err
 	}
-	uncompressed := &hashCounter{h: sha256.New(), progress: opts.Progress, total: written}
+	uncompressed := &hashCounter{h: sha256.New()}
 	if err := layer.WriteTar(ctx, io.MultiWriter(zw, uncompressed), entries); err != nil {
 		return nil, nil, err
 	}
@@ -238,23 +252,15 @@ func writeLayer(ctx context.Context, tree *layer.Tree, l *Layer, opts WriteOptio
 	}, f, nil
 }
 
-// hashCounter hashes and counts what is written, and reports progress.
+// hashCounter hashes and counts what is written.
 type hashCounter struct {
-	h        hash.Hash
-	n        int64
-	progress func(int64)
-	total    *atomic.Int64
+	h hash.Hash
+	n int64
 }
 
 func (w *hashCounter) Write(p []byte) (int, error) {
 	w.h.Write(p)
 	w.n += int64(len(p))
-	if w.total != nil {
-		t := w.total.Add(int64(len(p)))
-		if w.progress != nil {
-			w.progress(t)
-		}
-	}
 	return len(p), nil
 }
 
