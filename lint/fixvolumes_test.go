@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/oslayer/oslayer/fixtures"
 )
 
@@ -166,5 +168,28 @@ func TestFinalizeVolumesRefuses(t *testing.T) {
 	}
 	if exists(filepath.Join(root, "usr/lib/systemd")) || exists(filepath.Join(root, volumesConf)) {
 		t.Error("a refused VOLUME left units or tmpfiles.d lines")
+	}
+}
+
+// TestFinalizeVolumesAtAMountPoint: a VOLUME line before finalize makes
+// the builder mount a volume at the path for later RUN steps (buildah
+// bind-mounts a copy); finalize cannot move its content and says what to
+// change.
+func TestFinalizeVolumesAtAMountPoint(t *testing.T) {
+	fixtures.RequireRoot(t)
+	root, vol := t.TempDir(), t.TempDir()
+	mkfile(t, filepath.Join(vol, "seed"), "seed")
+	mnt := filepath.Join(root, "opt/app/data")
+	os.MkdirAll(mnt, 0o755)
+	if err := unix.Mount(vol, mnt, "", unix.MS_BIND, ""); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Unmount(mnt, unix.MNT_DETACH) })
+	_, err := Finalize(context.Background(), FinalizeOptions{Root: root, Volumes: []string{"/opt/app/data"}})
+	if err == nil || !strings.Contains(err.Error(), "(a mount point): the builder mounts a volume there when the Containerfile's VOLUME line comes before this RUN step; put it after") {
+		t.Errorf("finalize --volumes at a mount point: %v", err)
+	}
+	if !exists(filepath.Join(vol, "seed")) || exists(filepath.Join(root, "usr/share/factory")) {
+		t.Error("finalize moved content out of a mount point")
 	}
 }

@@ -148,10 +148,17 @@ VOLUME /opt/app/data
 		if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 			t.Fatalf("lint: exit %d, %v\n%s\n%s", code, err, stdout, stderr)
 		}
+		checked := false
 		for _, c := range res.Checks {
-			if c.Rule == "volumes" && c.Status != lint.Passed {
-				t.Errorf("the volumes check %s: %+v", c.Status, res.Findings)
+			if c.Rule == "volumes" {
+				checked = true
+				if c.Status != lint.Passed {
+					t.Errorf("the volumes check %s (%s): %+v", c.Status, c.Reason, res.Findings)
+				}
 			}
+		}
+		if !checked {
+			t.Errorf("lint ran no volumes check: %+v", res.Checks)
 		}
 	})
 }
@@ -180,6 +187,10 @@ func TestFinalizeCLI(t *testing.T) {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}
+	}
+	_, stderr, code = oslayer(t, t.TempDir(), "finalize", "--rootfs", root, "--volumes")
+	if code != 2 || !strings.Contains(stderr, "--volumes: name each VOLUME with --volume PATH") {
+		t.Errorf("--volumes without --volume: exit %d\n%s", code, stderr)
 	}
 	// This machine's / (a dry run changes nothing even if it were let
 	// through): unless it is a bootable root, finalize must refuse it.
