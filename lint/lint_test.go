@@ -7,9 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-
 	"github.com/oslayer/oslayer/fixtures"
 	"github.com/oslayer/oslayer/layer"
 )
@@ -22,31 +19,6 @@ func newLoader(t *testing.T) *layer.Loader {
 	}
 	t.Cleanup(func() { l.Close() })
 	return l
-}
-
-// tripImage is the clean base plus the trip's layer.
-func tripImage(t *testing.T, trip fixtures.LintTrip, annotations map[string]string) v1.Image {
-	labels := fixtures.CleanBaseLabels
-	if trip.Labels != nil {
-		labels = trip.Labels
-	}
-	img := fixtures.Image(t, labels, annotations, fixtures.Layer(t, fixtures.CleanBaseFiles()...), fixtures.Layer(t, trip.Layer...))
-	if len(trip.Volumes) == 0 {
-		return img
-	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf = cf.DeepCopy()
-	cf.Config.Volumes = map[string]struct{}{}
-	for _, v := range trip.Volumes {
-		cf.Config.Volumes[v] = struct{}{}
-	}
-	if img, err = mutate.ConfigFile(img, cf); err != nil {
-		t.Fatal(err)
-	}
-	return img
 }
 
 func findingLines(res *Result) []string {
@@ -63,7 +35,7 @@ func TestEveryRuleTripsOnItsFixture(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "layout")
 	images := []fixtures.Named{{Name: "base", Image: fixtures.Image(t, fixtures.CleanBaseLabels, nil, fixtures.Layer(t, fixtures.CleanBaseFiles()...))}}
 	for _, trip := range fixtures.LintTrips {
-		images = append(images, fixtures.Named{Name: trip.Name, Image: tripImage(t, trip, nil)})
+		images = append(images, fixtures.Named{Name: trip.Name, Image: trip.Image(t, nil)})
 	}
 	fixtures.WriteOCILayout(t, dir, images...)
 	tripped := map[string]bool{}
