@@ -73,6 +73,9 @@ type Result struct {
 	Counts Counts `json:"counts"`
 	// Inherited is how many findings the base has too that were left out.
 	Inherited int `json:"inherited_left_out,omitempty"`
+	// Update is what the upgrade from the previous release costs, with
+	// --previous.
+	Update *Update `json:"update,omitempty"`
 }
 
 // Failed reports whether the result fails the gate: any fatal finding, or

@@ -61,6 +61,9 @@ func TestEveryRuleTripsOnItsFixture(t *testing.T) {
 		})
 	}
 	for _, r := range Rules() {
+		if r.Upgrade {
+			continue // TestUpgradeRules trips them
+		}
 		if r.ID != "utf8" && !tripped[r.ID] {
 			t.Errorf("rule %s has no fixture that trips it", r.ID)
 		}

@@ -57,6 +57,15 @@ func WriteText(w io.Writer, res *Result, opts TextOptions) error {
 	k := res.Counts
 	fmt.Fprintf(ew, "\nChecks: %d passed, %d failed, %d skipped. Findings: %d fatal, %d %s, %d info.\n",
 		k.Passed, k.Failed, k.Skipped, k.Fatal, k.Warning, plural(k.Warning, "warning", "warnings"), k.Info)
+	if u := res.Update; u != nil && u.Download != nil {
+		d := u.Download
+		reused := 0.0
+		if d.Total > 0 {
+			reused = 100 * float64(d.Reused) / float64(d.Total)
+		}
+		fmt.Fprintf(ew, "Upgrade from %s: downloads %s in %d of %d layers (%.0f%% of the image reused).\n",
+			u.Previous, humanBytes(d.Download), d.NewLayers, len(d.Layers), reused)
+	}
 	if res.Inherited > 0 {
 		fmt.Fprintf(ew, "Left out: %d %s the base has too (--include-inherited lists them).\n",
 			res.Inherited, plural(res.Inherited, "finding", "findings"))
@@ -204,4 +213,18 @@ func (e *errWriter) Write(p []byte) (int, error) {
 	n, err := e.w.Write(p)
 	e.err = err
 	return n, err
+}
+
+// humanBytes spells a size in binary units.
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -25,6 +25,9 @@ type Rule struct {
 	// (usr-override, setuid-added): with a base, each of their findings is
 	// new, and they are not run on the base.
 	Relative bool `json:"relative,omitempty"`
+	// Upgrade rules judge the upgrade from the previous release: they run
+	// only with one (lint --previous).
+	Upgrade bool `json:"upgrade,omitempty"`
 	// Applies, when set, says whether the rule can judge the target, and
 	// if not why (the rule is then skipped).
 	Applies func(t *Target) (bool, string) `json:"-"`

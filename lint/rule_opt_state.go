@@ -48,11 +48,11 @@ var optState = &Rule{
 			default:
 				fix = "if the software writes there, enable " + stateOverlayUnit(real)
 			}
-			if how, ok := t.unitEnabled(overlay); ok && !under(real, area.overlayDir) {
-				fix += fmt.Sprintf(" (%s, enabled by %s, does not cover it: %s leads to %s)", overlay, how, area.path, real)
+			if !under(real, area.overlayDir) && t.unitEnabled(overlay) {
+				fix += fmt.Sprintf(" (%s is enabled, but %s leads to %s, which it does not cover)", overlay, area.path, real)
 			}
 			for _, g := range groups {
-				if _, _, ok := t.stateOverlay(g.path); ok {
+				if t.stateOverlay(g.path) {
 					continue
 				}
 				what := fmt.Sprintf("%d %s (%d bytes)", g.files, plural(g.files, "file", "files"), g.bytes)

@@ -39,7 +39,7 @@ var volumesRule = &Rule{
 				out = append(out, finding(v, "", fmt.Sprintf("VOLUME %s cannot persist on a booted system: it is the OS itself or a file system mounted afresh at every boot; declare it under /var", at)))
 				continue
 			}
-			if _, _, ok := t.stateOverlay(real); ok {
+			if t.stateOverlay(real) {
 				continue
 			}
 			unit, what, err := volumeMount(real)
@@ -87,7 +87,7 @@ func (t *Target) mountProblem(file, unit string) string {
 	if real := t.realPath(what); !strings.HasPrefix(what, "/") || !under(real, "/var") {
 		return fmt.Sprintf("/%s mounts What=%s, which is not in /var", file, what)
 	}
-	if _, ok := t.unitEnabled(unit); !ok {
+	if !t.unitEnabled(unit) {
 		return fmt.Sprintf("/%s binds %s, but nothing enables it (a link in /usr/lib/systemd/system/local-fs.target.wants/)", file, what)
 	}
 	return ""

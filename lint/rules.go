@@ -7,4 +7,6 @@ var rules = []*Rule{
 	buildahInjected, baseimageComposefs, varLog, varTmpfiles, sysusersRule, nonemptyBoot, nonemptyRunTmp,
 	// oslayer's own.
 	usrOverride, bootableLabels, sqliteWAL, setuidAdded, optState, etcModified, varPkgDB, volumesRule,
+	// Between two releases (lint --previous OLD NEW).
+	varUpdateLost, etcMerge, presetUpdateLost, accountChanged, kernelArgsRemoved,
 }

@@ -21,16 +21,15 @@ func stateOverlayUnit(dir string) string {
 	return "ostree-state-overlay@" + name + ".service"
 }
 
-// stateOverlay returns the enabled state overlay that keeps what is
+// stateOverlay reports whether an enabled state overlay keeps what is
 // written at the real path p: one on p or on a directory above it.
-func (t *Target) stateOverlay(p string) (unit, how string, ok bool) {
+func (t *Target) stateOverlay(p string) bool {
 	for dir := p; dir != "/"; dir = path.Dir(dir) {
-		unit = stateOverlayUnit(dir)
-		if how, ok = t.unitEnabled(unit); ok {
-			return unit, how, true
+		if t.unitEnabled(stateOverlayUnit(dir)) {
+			return true
 		}
 	}
-	return "", "", false
+	return false
 }
 
 // realPath returns where the absolute path p leads in the tree (see

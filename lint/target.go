@@ -24,6 +24,8 @@ type Target struct {
 	Owners   layer.Owners
 	// Base is what the target is compared with; nil without a base.
 	Base *Base
+	// Previous is the release machines upgrade from; nil unless asked.
+	Previous *Previous
 	// InvalidNames are rootfs paths left out because their name or link
 	// target is not UTF-8.
 	InvalidNames []string
@@ -81,8 +83,11 @@ type Input struct {
 	// Volumes are VOLUME paths the image declares, for a rootfs, which has
 	// no image config (finalize --volume: a build cannot see its VOLUMEs).
 	Volumes []string
-	Image   layer.Options
-	Loader  *layer.Loader
+	// Previous names the release machines upgrade from (an image
+	// reference); Etc a machine's /etc to predict its merge.
+	Previous, Etc string
+	Image         layer.Options
+	Loader        *layer.Loader
 }
 
 // Open opens a target and its base. A rootfs is compared with its base
@@ -95,7 +100,7 @@ func Open(ctx context.Context, in Input) (*Target, error) {
 		Content: layer.ContentKept, Packages: true, Options: in.Image, Loader: in.Loader,
 	}
 	if in.Rootfs != "" {
-		req.Hash = in.Base != ""
+		req.Hash = in.Base != "" || in.Previous != ""
 		req.Invalid = func(p string) { t.InvalidNames = append(t.InvalidNames, "/"+p) }
 	}
 	src, err := layer.OpenSource(ctx, req)
@@ -120,11 +125,20 @@ func Open(ctx context.Context, in Input) (*Target, error) {
 		}
 	}
 	t.Owners = layer.NewOwners(t.Tree, t.Packages)
+	if in.Previous != "" {
+		if err := t.openPrevious(ctx, in); err != nil {
+			t.Close()
+			return nil, err
+		}
+	}
 	return t, nil
 }
 
 // Close releases the images the target holds.
 func (t *Target) Close() error {
+	if t.Previous != nil {
+		t.Previous.source.Close()
+	}
 	if t.source == nil {
 		return nil
 	}

@@ -96,11 +96,13 @@ func (o *lintOptions) render(w io.Writer, res *lint.Result) error {
 
 func newLintCmd() *cobra.Command {
 	var (
-		img    imageOptions
-		lo     lintOptions
-		base   string
-		rootfs string
-		list   bool
+		img      imageOptions
+		lo       lintOptions
+		base     string
+		previous string
+		etc      string
+		rootfs   string
+		list     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "lint [IMAGE] | lint --rootfs DIR",
@@ -120,6 +122,7 @@ Exit codes: 0 pass, 1 fatal findings (or warnings with --fatal-warnings),
 		Example: `  oslayer lint docker://registry.example.com/team/os:candidate
   oslayer lint oci:build:latest --base quay.io/fedora/fedora-bootc:41 --format sarif > lint.sarif
   oslayer lint --rootfs /mnt/rootfs --skip var-log
+  oslayer lint --previous docker://registry/os:41.1 docker://registry/os:41.2 --etc machine-etc/
   RUN oslayer lint            # inside a Containerfile: checks /`,
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: completeImageArgs(1),
@@ -151,7 +154,10 @@ Exit codes: 0 pass, 1 fatal findings (or warnings with --fatal-warnings),
 				return err
 			}
 			defer loader.Close()
-			in := lint.Input{Rootfs: rootfs, Base: base, Image: iopts, Loader: loader}
+			if etc != "" && previous == "" {
+				return &exitError{code: 2, msg: "--etc needs --previous: it predicts the upgrade from that release"}
+			}
+			in := lint.Input{Rootfs: rootfs, Base: base, Previous: previous, Etc: etc, Image: iopts, Loader: loader}
 			if rootfs == "" {
 				in.Ref = args[0]
 			}
@@ -167,6 +173,8 @@ Exit codes: 0 pass, 1 fatal findings (or warnings with --fatal-warnings),
 	f := cmd.Flags()
 	f.StringVar(&base, "base", "", "the base image to compare with (default: found from the image)")
 	f.StringVar(&rootfs, "rootfs", "", "check this directory instead of an image")
+	f.StringVar(&previous, "previous", "", "the release machines upgrade from: also check what the upgrade will not deliver, and what it downloads")
+	f.StringVar(&etc, "etc", "", "with --previous, a machine's /etc (a copied directory, or a file of ostree admin config-diff output): predict its /etc merge")
 	f.BoolVar(&list, "list", false, "list the rules (with --format json, also the regenerated files usr-override ignores)")
 	completeFlag(cmd, "base", completeImage)
 	completeFlag(cmd, "rootfs", completeDirs)

@@ -77,7 +77,13 @@ func TestLintImagesInARegistry(t *testing.T) {
 			if err := xml.Unmarshal([]byte(out), &suites); err != nil {
 				t.Fatalf("junit: %v\n%s", err, out)
 			}
-			if len(suites.Cases) != len(lint.Rules()) || (fatal && suites.Failures == 0) {
+			rules := 0
+			for _, r := range lint.Rules() {
+				if !r.Upgrade {
+					rules++
+				}
+			}
+			if len(suites.Cases) != rules || (fatal && suites.Failures == 0) {
 				t.Errorf("junit: %d cases, %d failures", len(suites.Cases), suites.Failures)
 			}
 		})
