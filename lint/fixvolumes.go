@@ -49,16 +49,41 @@ type VolumeFix struct {
 // being the unit name systemd gives the path), enabled in
 // local-fs.target.wants, with a tmpfiles.d line for the directory; the
 // image's content at the path moves to the same path below
-// /usr/share/factory and a C line copies it into the volume at first boot. A VOLUME in /var gets only its
-// tmpfiles.d d line (unless declared already), one in /etc nothing: both
-// persist. declared are the tmpfiles.d entries the root has. With dryRun it
-// changes nothing and returns what it would do.
-//
-// A VOLUME below another is handled first: its content goes to its own
-// seed, and its emptied mount point into the outer one's.
+// /usr/share/factory and a C line copies it into the volume at first boot.
+// A VOLUME in /var gets only its tmpfiles.d d line (unless declared
+// already), one in /etc nothing: both persist. declared are the tmpfiles.d
+// entries the root has. Every VOLUME is checked before anything changes;
+// with dryRun nothing does, and it returns what it would do.
 func fixVolumes(r *rootdir.Dir, volumes []string, declared map[string]tmpfilesEntry, dryRun bool) ([]VolumeFix, error) {
-	var fixes []VolumeFix
+	fixes, err := planVolumes(r, volumes, declared, false)
+	if err != nil || dryRun {
+		return fixes, err
+	}
+	if fixes, err = planVolumes(r, volumes, declared, true); err != nil {
+		return fixes, err
+	}
+	var lines []string
 	mounts := false
+	for _, f := range fixes {
+		lines = append(lines, f.Lines...)
+		mounts = mounts || f.Unit != ""
+	}
+	if mounts {
+		if err := r.WriteFile(path.Join(systemUnitDir, volumesService), []byte(volumesServiceUnit), 0o644, os.Getuid(), os.Getgid()); err != nil {
+			return fixes, err
+		}
+	}
+	if len(lines) == 0 {
+		return fixes, nil
+	}
+	return fixes, writeVolumesConf(r, lines)
+}
+
+// planVolumes works out, and with apply carries out, what fixVolumes does
+// for each VOLUME. A VOLUME below another is handled first: its content
+// goes to its own seed, and its emptied mount point into the outer one's.
+func planVolumes(r *rootdir.Dir, volumes []string, declared map[string]tmpfilesEntry, apply bool) ([]VolumeFix, error) {
+	var fixes []VolumeFix
 	sorted := declaredVolumes(nil, volumes)
 	slices.Reverse(sorted)
 	for _, v := range sorted {
@@ -85,27 +110,14 @@ func fixVolumes(r *rootdir.Dir, volumes []string, declared map[string]tmpfilesEn
 				fix.Lines = []string{tmpfilesDirLine(real, mode, uid, gid)}
 			}
 		case inImage:
-			mounts = true
-			if err := bindVolume(r, &fix, dryRun); err != nil {
+			if err := bindVolume(r, &fix, apply); err != nil {
 				return fixes, fmt.Errorf("VOLUME %s: %w", v, err)
 			}
 		}
 		fixes = append(fixes, fix)
 	}
 	slices.Reverse(fixes)
-	var lines []string
-	for _, f := range fixes {
-		lines = append(lines, f.Lines...)
-	}
-	if dryRun || len(lines) == 0 {
-		return fixes, nil
-	}
-	if mounts {
-		if err := r.WriteFile(path.Join(systemUnitDir, volumesService), []byte(volumesServiceUnit), 0o644, os.Getuid(), os.Getgid()); err != nil {
-			return fixes, err
-		}
-	}
-	return fixes, writeVolumesConf(r, lines)
+	return fixes, nil
 }
 
 // dirOwner returns the mode and owner of the directory at the real path p,
@@ -132,10 +144,10 @@ func dirOwner(r *rootdir.Dir, p string) (mode uint32, uid, gid int, exists bool,
 	return st.Mode & 0o7777, int(st.Uid), int(st.Gid), true, nil
 }
 
-// bindVolume writes the mount unit of a VOLUME in the image and its
-// enabling link, and moves the image's content at the mount point into
-// /usr/share/factory.
-func bindVolume(r *rootdir.Dir, fix *VolumeFix, dryRun bool) error {
+// bindVolume works out the mount unit of a VOLUME in the image and its
+// tmpfiles.d line; with apply it writes the unit and its enabling link,
+// and moves the image's content at the mount point into /usr/share/factory.
+func bindVolume(r *rootdir.Dir, fix *VolumeFix, apply bool) error {
 	if strings.TrimRight(fix.Real, " \t") != fix.Real {
 		return fmt.Errorf("%q: a trailing blank cannot be written in a unit file", fix.Real)
 	}
@@ -174,7 +186,7 @@ func bindVolume(r *rootdir.Dir, fix *VolumeFix, dryRun bool) error {
 	} else {
 		fix.Lines = []string{tmpfilesDirLine(what, mode, uid, gid)}
 	}
-	if dryRun {
+	if !apply {
 		return nil
 	}
 	if len(names) > 0 {

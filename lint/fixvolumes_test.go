@@ -166,8 +166,13 @@ func TestFinalizeVolumesRefuses(t *testing.T) {
 			t.Errorf("VOLUME %q: %v, want an error with %q", volume, err, want)
 		}
 	}
-	if exists(filepath.Join(root, "usr/lib/systemd")) || exists(filepath.Join(root, volumesConf)) {
-		t.Error("a refused VOLUME left units or tmpfiles.d lines")
+	// One refused VOLUME among others changes nothing either.
+	mkfile(t, filepath.Join(root, "srv/ok/seed"), "seed")
+	if _, err := Finalize(context.Background(), FinalizeOptions{Root: root, Volumes: []string{"/srv/ok", "/opt/file"}}); err == nil {
+		t.Error("finalize --volumes with /opt/file passed")
+	}
+	if exists(filepath.Join(root, "usr")) || !exists(filepath.Join(root, "srv/ok/seed")) {
+		t.Error("a refused VOLUME left units, tmpfiles.d lines or moved content")
 	}
 }
 
