@@ -64,6 +64,9 @@ func fixVar(r *rootdir.Dir, dryRun bool) ([]string, error) {
 			if r.Mounts[r.Host(childRel)] {
 				continue
 			}
+			if strings.ContainsFunc(name, isControl) {
+				return fmt.Errorf("--fix-var: %q: a name with a control character cannot be declared in tmpfiles.d", abs)
+			}
 			var st unix.Stat_t
 			if err := unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 				return fmt.Errorf("%s: %w", r.Host(childRel), err)
@@ -75,7 +78,7 @@ func fixVar(r *rootdir.Dir, dryRun bool) ([]string, error) {
 			}
 			if varLeftAlone[abs] {
 				if isDir && !declared && abs != "/var/run" {
-					lines = append(lines, tmpfilesLine(abs, true, st.Mode, users.name(st.Uid), groups.name(st.Gid), ""))
+					lines = append(lines, tmpfilesDirLine(abs, st.Mode, users.name(st.Uid), groups.name(st.Gid)))
 				}
 				continue
 			}
@@ -92,15 +95,17 @@ func fixVar(r *rootdir.Dir, dryRun bool) ([]string, error) {
 				if err != nil {
 					return fmt.Errorf("%s: %w", r.Host(childRel), err)
 				}
-				if !dryRun {
-					if err := unix.Unlinkat(fd, name, 0); err != nil {
-						return fmt.Errorf("removing %s: %w", r.Host(childRel), err)
-					}
+				if dryRun {
+					lines = append(lines, tmpfilesLinkLine(abs, target))
+					continue
 				}
-				lines = append(lines, tmpfilesLine(abs, false, 0, "", "", target))
+				if err := unix.Unlinkat(fd, name, 0); err != nil {
+					return fmt.Errorf("removing %s: %w", r.Host(childRel), err)
+				}
+				lines = append(lines, tmpfilesLinkLine(abs, target))
 				continue
 			}
-			copyLine := "C " + escapeTmpfiles(abs) + " - - - - " + escapeTmpfiles("/"+path.Join(factoryDir, childRel))
+			copyLine := tmpfilesCopyLine(abs, "/"+path.Join(factoryDir, childRel))
 			if dryRun {
 				lines = append(lines, copyLine)
 				continue

@@ -65,16 +65,16 @@ var varTmpfiles = &Rule{
 			if l, ok := leftoverAt(p); ok {
 				msg := l.what + ": " + l.fix
 				if n.Type == layer.TypeDir && l.dir == "/var/log" {
-					msg += "; if a service needs the directory, declare it: " + tmpfilesLine(p, true, n.Mode, users.name(n.UID), groups.name(n.GID), "")
+					msg += "; if a service needs the directory, declare it: " + tmpfilesDirLine(p, n.Mode, users.name(n.UID), groups.name(n.GID))
 				}
 				out = append(out, finding(p, t.Owners.Of(p, false), msg))
 				return
 			}
 			switch n.Type {
 			case layer.TypeDir:
-				out = append(out, finding(p, "", "no tmpfiles.d entry; add: "+tmpfilesLine(p, true, n.Mode, users.name(n.UID), groups.name(n.GID), "")))
+				out = append(out, finding(p, "", "no tmpfiles.d entry; add: "+tmpfilesDirLine(p, n.Mode, users.name(n.UID), groups.name(n.GID))))
 			case layer.TypeSymlink:
-				out = append(out, finding(p, "", "no tmpfiles.d entry; add: "+tmpfilesLine(p, false, 0, "", "", n.Linkname)))
+				out = append(out, finding(p, "", "no tmpfiles.d entry; add: "+tmpfilesLinkLine(p, n.Linkname)))
 			default:
 				out = append(out, finding(p, t.Owners.Of(p, false), "a "+n.Type.String()+" in /var cannot be declared in tmpfiles.d; ship it under /usr/share/factory"+p+" and copy it with a C line"))
 			}

@@ -30,6 +30,9 @@ type Target struct {
 	// InvalidNames are rootfs paths left out because their name or link
 	// target is not UTF-8.
 	InvalidNames []string
+	// Volumes are VOLUME paths given for a rootfs (Input.Volumes); see
+	// volumes for all of them.
+	Volumes []string
 	// Notes tell users how the target was judged.
 	Notes []string
 	// Options are the user's choices.
@@ -82,6 +85,9 @@ type Input struct {
 	// base it names (or none, when it names none: checks relative to a
 	// base then use the package records); for a rootfs, none.
 	Base string
+	// Volumes are VOLUME paths the image declares, for a rootfs, which has
+	// no image config (finalize --volume: a build cannot see its VOLUMEs).
+	Volumes []string
 	// Previous names the release machines upgrade from (an image
 	// reference); Etc a machine's /etc to predict its merge.
 	Previous, Etc string
@@ -109,6 +115,7 @@ func Open(ctx context.Context, in Input) (*Target, error) {
 	t.source = src
 	t.Name, t.Image, t.Tree, t.Packages = src.Name, src.Image, src.Tree, src.Packages
 	t.Running = src.Dir == "/"
+	t.Volumes = in.Volumes
 	t.Notes = append(t.Notes, src.Notes...)
 	if src.Base == nil && src.Image != nil {
 		t.Notes = append(t.Notes, "no base image known (pass --base): changes to base content are judged against the package databases")

@@ -2,7 +2,6 @@ package lint
 
 import (
 	"bufio"
-	"fmt"
 	"io/fs"
 	"maps"
 	"path"
@@ -127,34 +126,4 @@ func splitQuoted(line string) []string {
 		out = append(out, cur.String())
 	}
 	return out
-}
-
-// tmpfilesLine suggests the tmpfiles.d line that declares a directory or
-// symlink, as bootc does: "d PATH MODE USER GROUP - -" or "L PATH - - - -
-// TARGET". A target below /var/run is written below /run, where /var/run
-// leads; the declared path is written as it is, since it is what the line
-// creates.
-func tmpfilesLine(p string, isDir bool, mode uint32, user, group, target string) string {
-	if isDir {
-		return fmt.Sprintf("d %s %04o %s %s - -", escapeTmpfiles(p), mode&0o7777, user, group)
-	}
-	if target == "/var/run" || strings.HasPrefix(target, "/var/run/") {
-		target = strings.TrimPrefix(target, "/var")
-	}
-	return "L " + escapeTmpfiles(p) + " - - - - " + escapeTmpfiles(target)
-}
-
-// escapeTmpfiles writes a path as one tmpfiles.d field: what would end the
-// field, start quoting or an escape (white space, quotes, backslash) and
-// control characters become \xNN, which systemd-tmpfiles unescapes.
-func escapeTmpfiles(p string) string {
-	var b strings.Builder
-	for _, c := range []byte(p) {
-		if c <= ' ' || c == 0x7f || c == '"' || c == '\'' || c == '\\' {
-			fmt.Fprintf(&b, `\x%02x`, c)
-			continue
-		}
-		b.WriteByte(c)
-	}
-	return b.String()
 }

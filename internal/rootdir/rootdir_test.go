@@ -93,3 +93,41 @@ func TestWritesReplaceWhole(t *testing.T) {
 		t.Errorf("temporary files left: %v", left)
 	}
 }
+
+// TestRealPath follows symlinks as a chroot would: relative and absolute
+// targets, ".." that would climb out of the root, missing components, and
+// a loop.
+func TestRealPath(t *testing.T) {
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "usr/lib/opt"), 0o755)
+	os.MkdirAll(filepath.Join(root, "var"), 0o755)
+	for link, target := range map[string]string{
+		"opt": "var/opt", "usr/local": "/var/usrlocal", "srv": "usr/lib/opt", "up": "../../../../etc",
+		"loop1": "loop2", "loop2": "/loop1", "usr/lib/opt/self": ".",
+	} {
+		if err := os.Symlink(target, filepath.Join(root, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for p, want := range map[string]string{
+		"/opt/app/data":          "/var/opt/app/data", // through a link whose target does not exist
+		"/usr/local/bin":         "/var/usrlocal/bin",
+		"/srv/self/self/app":     "/usr/lib/opt/app",
+		"/srv/../var":            "/usr/lib/var", // ".." after a symlink is taken from its target
+		"/up/passwd":             "/etc/passwd",
+		"/usr/lib/opt/x/../y/./": "/usr/lib/opt/y",
+		"/":                      "/",
+	} {
+		if got, err := r.RealPath(p); err != nil || got != want {
+			t.Errorf("RealPath(%q) = %q, %v; want %q", p, got, err, want)
+		}
+	}
+	if got, err := r.RealPath("/loop1/x"); err == nil {
+		t.Errorf("RealPath through a symlink loop = %q, want an error", got)
+	}
+}
