@@ -24,9 +24,9 @@ func WriteGraphText(w io.Writer, g *UpdateGraph) error {
 	}
 	if len(g.Edges) > 0 {
 		fmt.Fprintln(out)
-		row(tw, "UPDATE", "", "", "DOWNLOAD", "LAYERS")
+		row(tw, "UPDATE", "DOWNLOAD", "LAYERS")
 		for _, e := range g.Edges {
-			row(tw, g.Releases[e.From].Release.Version, "->", g.Releases[e.To].Release.Version, human(e.Download, false), fmt.Sprint(e.NewLayers))
+			row(tw, g.Releases[e.From].Release.Version+" -> "+g.Releases[e.To].Release.Version, human(e.Download, false), fmt.Sprint(e.NewLayers))
 		}
 		tw.Flush()
 	}
