@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/oslayer/oslayer/fixtures"
 )
 
 func TestReleaseOf(t *testing.T) {
@@ -72,5 +74,23 @@ func TestCheckReleaseLabels(t *testing.T) {
 	}
 	if err := CheckReleaseLabels(map[string]*string{DeadEndLabel: &empty}); err == nil {
 		t.Error("an empty dead-end reason accepted")
+	}
+}
+
+// TestSetLabels: labels set and removed, the manifest's annotations kept.
+func TestSetLabels(t *testing.T) {
+	img := fixtures.Image(t, map[string]string{BarrierLabel: "true", "keep": "1"}, map[string]string{"a": "b"}, fixtures.Layer(t, fixtures.Reg("f", "x", 0o644)))
+	v := "2.0"
+	out, err := SetLabels(img, map[string]*string{VersionLabel: &v, BarrierLabel: nil})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, _ := out.ConfigFile()
+	m, _ := out.Manifest()
+	if !reflect.DeepEqual(cf.Config.Labels, map[string]string{VersionLabel: "2.0", "keep": "1"}) || m.Annotations["a"] != "b" {
+		t.Errorf("labels %v, annotations %v", cf.Config.Labels, m.Annotations)
+	}
+	if before, _ := img.ConfigFile(); before.Config.Labels[BarrierLabel] != "true" {
+		t.Error("the source image changed")
 	}
 }

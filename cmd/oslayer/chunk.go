@@ -197,7 +197,7 @@ func parseLabels(args []string) (map[string]*string, error) {
 		}
 		return nil, &exitError{code: 2, msg: fmt.Sprintf("--label %q: want KEY=VALUE or KEY-", a)}
 	}
-	return out, nil
+	return out, checkReleaseLabels(out)
 }
 
 // sourceDateEpoch reads $SOURCE_DATE_EPOCH: nil when unset, an error
