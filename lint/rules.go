@@ -6,5 +6,5 @@ var rules = []*Rule{
 	varRun, etcUsretc, bootcKargs, kernel, utf8Names, apiBaseDirectories, baseimageRoot,
 	buildahInjected, baseimageComposefs, varLog, varTmpfiles, sysusersRule, nonemptyBoot, nonemptyRunTmp,
 	// oslayer's own.
-	usrOverride, bootableLabels, sqliteWAL, setuidAdded, optState, etcModified, varPkgDB,
+	usrOverride, bootableLabels, sqliteWAL, setuidAdded, optState, etcModified, varPkgDB, releaseLabels,
 }
