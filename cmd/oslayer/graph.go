@@ -52,6 +52,11 @@ metadata, under org.oslayer.graph.download_bytes.from.<source version>.`,
 			if repo, ok := layer.RepositoryOf(args[0]); ok && len(args) == 1 {
 				req = diff.GraphRequest{Repository: repo}
 			}
+			for _, a := range req.Refs {
+				if _, ok := layer.RepositoryOf(a); ok {
+					return &exitError{code: 2, msg: fmt.Sprintf("%s is a repository: give it alone (its tags are the releases), or give references with a tag or digest", a)}
+				}
+			}
 			if payloadRepo != "" {
 				repo, ok := layer.RepositoryOf(payloadRepo)
 				if !ok {

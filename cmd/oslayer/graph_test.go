@@ -287,3 +287,46 @@ func zincatiDecodes(t *testing.T, graph string, nodes, edges int) {
 		t.Errorf("serde read %d nodes and %d edges, want %d and %d:\n%s", n, e, nodes, edges, out)
 	}
 }
+
+// TestGraphRegistryOptions: listing tags goes through the registry options
+// every command has: a TLS registry's CA, credentials, plain HTTP refused.
+func TestGraphRegistryOptions(t *testing.T) {
+	reg := fixtures.StartTLSRegistry(t, "builder", "s3cret-pw")
+	opts := layer.Options{CertDir: reg.CADir, Keychain: layer.Credentials{Username: "builder", Password: "s3cret-pw"}}
+	for _, v := range []string{"1.0", "1.1"} {
+		img := fixtures.Image(t, map[string]string{layer.VersionLabel: v}, nil, fixtures.Layer(t, fixtures.Reg("etc/v", v, 0o644)))
+		if err := layer.Write(context.Background(), img, "docker://"+reg.Host+"/os:"+v, opts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	home := []string{"HOME=" + dir, "XDG_RUNTIME_DIR=" + filepath.Join(dir, "run"), "DOCKER_CONFIG=" + filepath.Join(dir, "docker"),
+		"REGISTRY_AUTH_FILE=" + filepath.Join(dir, "none.json"), "XDG_CACHE_HOME=" + dir}
+	repo := "docker://" + reg.Host + "/os"
+	for _, c := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"the CA and credentials", []string{"--cert-dir", reg.CADir, "--creds", "builder:s3cret-pw"}, 0, "2 releases (versions ordered by rpm rules), 1 update, 0 skipped"},
+		{"no credentials", []string{"--cert-dir", reg.CADir}, 2, "listing the tags of " + reg.Host + "/os: "},
+		{"the certificate not trusted", []string{"--creds", "builder:s3cret-pw"}, 2, "certificate"},
+		{"a repository and references", []string{"--cert-dir", reg.CADir, "--creds", "builder:s3cret-pw", repo + ":1.0"}, 2, repo + " is a repository: give it alone"},
+		{"a bad --format", []string{"--format", "yaml"}, 2, `--format "yaml": want text or json`},
+		{"a bad --payload-repo", []string{"--payload-repo", "oci:x"}, 2, `--payload-repo "oci:x": want a registry repository`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cmd := exec.Command(oslayerBin, append([]string{"graph", repo}, c.args...)...)
+			cmd.Env = append(os.Environ(), home...)
+			outb, err := cmd.CombinedOutput()
+			out, code := string(outb), cmd.ProcessState.ExitCode()
+			if err != nil && code < 0 {
+				t.Fatal(err)
+			}
+			if code != c.code || !strings.Contains(out, c.want) || strings.Contains(out, "s3cret-pw") {
+				t.Errorf("exit %d, want %d with %q:\n%s", code, c.code, c.want, out)
+			}
+		})
+	}
+}
