@@ -87,6 +87,9 @@ metadata, under org.oslayer.graph.download_bytes.from.<source version>.`,
 	}
 	img.addFlags(cmd)
 	f := cmd.Flags()
+	// Only manifests and configs are read: no layer, so no layer cache.
+	f.MarkHidden("no-cache")
+	f.MarkHidden("max-expand")
 	f.StringVar(&format, "format", "text", "output format: text or json (the Cincinnati graph)")
 	f.StringVar(&payloadRepo, "payload-repo", "", "the registry repository clients pull the releases from, for the payloads (default: each image's own)")
 	completeFlag(cmd, "format", completeValues(graphFormats...))
