@@ -237,3 +237,20 @@ func TestBuildGraphRefuses(t *testing.T) {
 		t.Errorf("oci: reference without a payload repository: %v", err)
 	}
 }
+
+// TestEmptyGraph: no release is still a graph Zincati reads: empty
+// arrays, not nulls.
+func TestEmptyGraph(t *testing.T) {
+	g, err := BuildGraph("x", nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := WriteGraphJSON(&buf, g); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(strings.Fields(buf.String()), ""); got != `{"nodes":[],"edges":[]}` {
+		t.Errorf("empty graph: %s", buf.String())
+	}
+	fixtures.CheckCincinnati(t, buf.Bytes())
+}

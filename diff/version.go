@@ -74,9 +74,6 @@ var schemeNames = enum.Names[VersionScheme]{SchemeSemver: "semver", SchemeRPM: "
 
 func (s VersionScheme) String() string { return schemeNames.Name(s, "scheme") }
 
-// MarshalText spells the scheme as the output does.
-func (s VersionScheme) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
-
 // SchemeOf is the scheme that orders all of vs: SemVer when every one is
 // a SemVer version, else rpm's. One scheme for the whole set keeps the
 // order transitive: SemVer puts 1.0.0-alpha before 1.0.0, rpm after it,
