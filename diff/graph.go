@@ -145,8 +145,12 @@ func BuildGraph(source string, cands []Candidate, payloadRepo string) (*UpdateGr
 	for i := 1; i < len(g.Releases); i++ {
 		a, b := g.Releases[i-1], g.Releases[i]
 		if g.Scheme.Compare(a.Version, b.Version) == 0 {
-			return nil, fmt.Errorf("two images are version %s (%s by %s rules): %s (%s) and %s (%s); an image built FROM another inherits its %s label unless the build sets its own",
-				a.Release.Version, b.Release.Version, g.Scheme, strings.Join(a.Tags, ", "), a.Digest, strings.Join(b.Tags, ", "), b.Digest, layer.VersionLabel)
+			same := "version " + a.Release.Version
+			if a.Release.Version != b.Release.Version {
+				same = fmt.Sprintf("versions %s and %s, the same by %s rules", a.Release.Version, b.Release.Version, g.Scheme)
+			}
+			return nil, fmt.Errorf("two images are %s: %s (%s) and %s (%s); an image built FROM another inherits its %s label unless the build sets its own",
+				same, strings.Join(a.Tags, ", "), a.Digest, strings.Join(b.Tags, ", "), b.Digest, layer.VersionLabel)
 		}
 	}
 	for i, from := range g.Releases {

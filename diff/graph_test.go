@@ -214,8 +214,8 @@ func TestBuildGraphRefuses(t *testing.T) {
 		err  string
 	}{
 		{"same version twice", []release{{"a", version("1.0.0")}, {"b", version("1.1.0")}, {"c", version("1.0.0")}},
-			"two images are version 1.0.0 (1.0.0 by semver rules): a ("},
-		{"same precedence", []release{{"a", version("1.0.0+x")}, {"b", version("v1.0.0")}}, "two images are version"},
+			"two images are version 1.0.0: a ("},
+		{"same precedence", []release{{"a", version("1.0.0+x")}, {"b", version("v1.0.0")}}, "two images are versions "},
 		{"barrier without a version", []release{{"a", version("1.0.0")}, {"b", map[string]string{layer.BarrierLabel: "true"}}},
 			"b: flagged barrier but no org.opencontainers.image.version label"},
 		{"dead-end with a bad version", []release{{"a", version("latest", "deadend=x")}},
