@@ -153,6 +153,7 @@ them is $SOURCE_DATE_EPOCH, else the base image's creation time, else 1970.`,
 				dopts.Progress = bars.hook()
 				if err = layer.Write(ctx, image, dest, dopts); err == nil {
 					err = rep.image(image)
+					rep.Release = writtenRelease(image)
 				}
 			}
 			bars.stop()
@@ -289,6 +290,8 @@ type butaneReport struct {
 		Parts []string `json:"parts"`
 	} `json:"firstboot,omitempty"`
 	Messages []string `json:"messages,omitempty"`
+	// Release is what the image's release labels say (--dest only).
+	Release *layer.Release `json:"release,omitempty"`
 }
 
 func newButaneReport(res *butane.Result, firstbootOut string) *butaneReport {

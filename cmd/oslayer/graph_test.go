@@ -83,11 +83,18 @@ func releaseRepo(t *testing.T, repo string) {
 	}
 
 	cache := t.TempDir()
+	// Each says what it wrote as a release.
+	written := func(what string, args []string, want layer.Release) {
+		t.Helper()
+		stdout, stderr, code := oslayer(t, cache, append(args, "--format", "json")...)
+		var rep struct{ Release *layer.Release }
+		if err := json.Unmarshal([]byte(stdout), &rep); code != 0 || err != nil || rep.Release == nil || *rep.Release != want {
+			t.Fatalf("%s: exit %d, release %v, want %v\n%s", what, code, rep.Release, want, stderr)
+		}
+	}
 	args := append([]string{"chunk", "docker://" + repo + ":1.1.0", "docker://" + repo + ":1.2.0", "--tls-verify=false"},
 		labelArgs(map[string]*string{layer.VersionLabel: ptr("1.2.0"), layer.BarrierLabel: ptr("true")})...)
-	if _, stderr, code := oslayer(t, cache, args...); code != 0 {
-		t.Fatalf("chunk: exit %d\n%s", code, stderr)
-	}
+	written("chunk", args, layer.Release{Version: "1.2.0", Barrier: true})
 	img, err := layer.Open(ctx, "docker://"+repo+":1.2.0", opts)
 	if err != nil {
 		t.Fatal(err)
@@ -104,9 +111,7 @@ func releaseRepo(t *testing.T, repo string) {
 	os.WriteFile(config, []byte("variant: fcos\nversion: 1.6.0\nstorage:\n  files:\n    - path: /etc/myos-1.4\n      contents: {inline: \"1.4\\n\"}\n"), 0o644)
 	args = append([]string{"butane", config, "--base", "docker://" + repo + ":1.3.0", "--dest", "docker://" + repo + ":1.4.0", "--tls-verify=false"},
 		labelArgs(map[string]*string{layer.VersionLabel: ptr("1.4.0"), layer.DeadEndLabel: nil})...)
-	if _, stderr, code := oslayer(t, cache, args...); code != 0 {
-		t.Fatalf("butane: exit %d\n%s", code, stderr)
-	}
+	written("butane", args, layer.Release{Version: "1.4.0"})
 	img, err = layer.Open(ctx, "docker://"+repo+":1.4.0", opts)
 	if err != nil {
 		t.Fatal(err)
@@ -326,6 +331,35 @@ func TestGraphRegistryOptions(t *testing.T) {
 			}
 			if code != c.code || !strings.Contains(out, c.want) || strings.Contains(out, "s3cret-pw") {
 				t.Errorf("exit %d, want %d with %q:\n%s", code, c.code, c.want, out)
+			}
+		})
+	}
+}
+
+// TestReleaseLabelFlags: chunk and butane refuse release labels graph
+// would refuse, before reading anything, and warn about a version it
+// cannot order.
+func TestReleaseLabelFlags(t *testing.T) {
+	cache := t.TempDir()
+	config := filepath.Join(t.TempDir(), "c.bu")
+	os.WriteFile(config, []byte("variant: fcos\nversion: 1.6.0\n"), 0o644)
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"chunk, barrier yes", []string{"chunk", "oci:/nonexistent:a", "oci:/nonexistent:b", "--label", "org.oslayer.release.barrier=yes"},
+			`oslayer: --label: label org.oslayer.release.barrier="yes": want true or false`},
+		{"chunk, misspelt", []string{"chunk", "oci:/nonexistent:a", "oci:/nonexistent:b", "--label", "org.oslayer.release.dead-end=x"}, "unknown release label"},
+		{"chunk, version graph cannot order", []string{"chunk", "oci:/nonexistent:a", "oci:/nonexistent:b", "--label", "org.opencontainers.image.version=latest"},
+			`oslayer: warning: --label org.opencontainers.image.version: version "latest" is neither`},
+		{"butane, empty dead-end", []string{"butane", config, "--base", "oci:/nonexistent:a", "--dest", "oci:/nonexistent:b", "--label", "org.oslayer.release.deadend="}, "empty reason"},
+		{"butane, --label without --dest", []string{"butane", config, "-o", filepath.Join(t.TempDir(), "l.tar"), "--label", "a=b"}, "--label needs --dest"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, stderr, code := oslayer(t, cache, c.args...)
+			if code != 2 || !strings.Contains(stderr, c.want) {
+				t.Errorf("exit %d, want 2 with %q:\n%s", code, c.want, stderr)
 			}
 		})
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
 	"github.com/oslayer/oslayer/diff"
 	"github.com/oslayer/oslayer/layer"
 )
@@ -22,4 +24,18 @@ func checkReleaseLabels(set map[string]*string) error {
 		}
 	}
 	return nil
+}
+
+// writtenRelease is what the labels of an image written say about it as a
+// release, for --format json; nil when nothing (or nothing well-formed).
+func writtenRelease(img v1.Image) *layer.Release {
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil
+	}
+	r, err := layer.ReleaseOf(cf.Config.Labels)
+	if err != nil || r.IsZero() {
+		return nil
+	}
+	return &r
 }
