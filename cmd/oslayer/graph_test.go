@@ -340,20 +340,22 @@ func TestGraphRegistryOptions(t *testing.T) {
 // would refuse, before reading anything, and warn about a version it
 // cannot order.
 func TestReleaseLabelFlags(t *testing.T) {
-	cache := t.TempDir()
-	config := filepath.Join(t.TempDir(), "c.bu")
+	cache, dir := t.TempDir(), t.TempDir()
+	config := filepath.Join(dir, "c.bu")
 	os.WriteFile(config, []byte("variant: fcos\nversion: 1.6.0\n"), 0o644)
+	// Neither image exists; chunk makes DEST's layout before it reads SRC.
+	src, dest := "oci:"+filepath.Join(dir, "none")+":a", "oci:"+filepath.Join(dir, "out")+":b"
 	for _, c := range []struct {
 		name string
 		args []string
 		want string
 	}{
-		{"chunk, barrier yes", []string{"chunk", "oci:/nonexistent:a", "oci:/nonexistent:b", "--label", "org.oslayer.release.barrier=yes"},
+		{"chunk, barrier yes", []string{"chunk", src, dest, "--label", "org.oslayer.release.barrier=yes"},
 			`oslayer: --label: label org.oslayer.release.barrier="yes": want true or false`},
-		{"chunk, misspelt", []string{"chunk", "oci:/nonexistent:a", "oci:/nonexistent:b", "--label", "org.oslayer.release.dead-end=x"}, "unknown release label"},
-		{"chunk, version graph cannot order", []string{"chunk", "oci:/nonexistent:a", "oci:/nonexistent:b", "--label", "org.opencontainers.image.version=latest"},
+		{"chunk, misspelt", []string{"chunk", src, dest, "--label", "org.oslayer.release.dead-end=x"}, "unknown release label"},
+		{"chunk, version graph cannot order", []string{"chunk", src, dest, "--label", "org.opencontainers.image.version=latest"},
 			`oslayer: warning: --label org.opencontainers.image.version: version "latest" is neither`},
-		{"butane, empty dead-end", []string{"butane", config, "--base", "oci:/nonexistent:a", "--dest", "oci:/nonexistent:b", "--label", "org.oslayer.release.deadend="}, "empty reason"},
+		{"butane, empty dead-end", []string{"butane", config, "--base", src, "--dest", dest, "--label", "org.oslayer.release.deadend="}, "empty reason"},
 		{"butane, --label without --dest", []string{"butane", config, "-o", filepath.Join(t.TempDir(), "l.tar"), "--label", "a=b"}, "--label needs --dest"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
