@@ -61,12 +61,16 @@ type Result struct {
 	BaseDigest    string           `json:"base_digest,omitempty"`
 	DerivedDigest string           `json:"derived_digest,omitempty"`
 	BaseFrom      layer.BaseOrigin `json:"base_from"`
-	Comparison    Comparison       `json:"comparison"`
-	Notes         []string         `json:"notes,omitempty"`
-	Changes       []Change         `json:"changes"`
-	Packages      []PackageChange  `json:"packages"`
-	Summary       Summary          `json:"summary"`
-	Layers        *LayerReport     `json:"layers,omitempty"`
+	// BaseRelease and DerivedRelease are what the images' release labels
+	// say (version, barrier, dead-end), when they say anything.
+	BaseRelease    *layer.Release  `json:"base_release,omitempty"`
+	DerivedRelease *layer.Release  `json:"derived_release,omitempty"`
+	Comparison     Comparison      `json:"comparison"`
+	Notes          []string        `json:"notes,omitempty"`
+	Changes        []Change        `json:"changes"`
+	Packages       []PackageChange `json:"packages"`
+	Summary        Summary         `json:"summary"`
+	Layers         *LayerReport    `json:"layers,omitempty"`
 	// Filter says how Changes were filtered (nil: they were not).
 	Filter *Filtered `json:"filter,omitempty"`
 	// Stat counts the changes per area and per package, if asked.
@@ -104,9 +108,12 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 		Comparison: comparison, Notes: append(src.Notes, notes...), Derived: req.Rootfs}
 	if base.Image == src.Image {
 		res.BaseDigest = ""
+	} else {
+		res.BaseRelease = imageRelease(base.Image, &res.Notes)
 	}
 	if src.Image != nil {
 		res.Derived, res.DerivedDigest = src.Name, src.Image.Digest.String()
+		res.DerivedRelease = imageRelease(src.Image, &res.Notes)
 	}
 	res.Changes = Changes(src, CompareOptions{IncludeMtime: req.IncludeMtime})
 	if req.Filter != nil {

@@ -25,6 +25,9 @@ const MaxItems = 5
 func WriteText(w io.Writer, res *Result, opts TextOptions) error {
 	ew := &errWriter{w: w}
 	fmt.Fprintf(ew, "oslayer lint %s (%s)\n", res.Target, res.Mode)
+	if res.Release != nil {
+		fmt.Fprintf(ew, "release: %s\n", res.Release)
+	}
 	if res.Base != "" {
 		fmt.Fprintf(ew, "base: %s (%s)\n", res.Base, res.BaseFrom)
 	}
