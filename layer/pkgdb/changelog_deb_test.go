@@ -2,16 +2,13 @@ package pkgdb
 
 import (
 	"bytes"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -60,19 +57,6 @@ func entries(t *testing.T, r io.Reader) ([]ChangelogEntry, error) {
 	return out, nil
 }
 
-func gzipped(t testing.TB, s string) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	zw := gzip.NewWriter(&b)
-	if _, err := zw.Write([]byte(s)); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
 func TestDebianChangelog(t *testing.T) {
 	want := []ChangelogEntry{
 		{Version: "1:2.0-1+b1", Time: time.Date(2024, 6, 1, 10, 0, 0, 0, time.UTC),
@@ -97,7 +81,7 @@ func TestDebianChangelog(t *testing.T) {
 		want []ChangelogEntry
 	}{
 		{"plain", []byte(debChangelog), want},
-		{"gzip", gzipped(t, debChangelog), want},
+		{"gzip", []byte(fixtures.Gzip(t, debChangelog)), want},
 		{"CRLF", []byte(strings.ReplaceAll(debChangelog, "\n", "\r\n")), want},
 		{"comments and blank lines first", []byte("\n# generated\n\n" + debChangelog), want},
 		{"Emacs variables end it", []byte(debChangelog + "\nLocal variables:\nmode: debian-changelog\nEnd:\n"), want},
@@ -129,7 +113,7 @@ func TestDebianChangelog(t *testing.T) {
 		{"a header without distribution", "hello (1.0);\n", "line 1: not a Debian changelog", true},
 		{"a header with a space in the version", "hello (1.0 2) unstable; urgency=low\n", "line 1: not a Debian changelog", true},
 		{"a line too long", "hello (1.0) unstable; urgency=low\n  * " + strings.Repeat("x", maxDebLine) + "\n", "line 2: bufio.Scanner: token too long", false},
-		{"corrupt gzip", string(gzipped(t, debChangelog)[:40]), "unexpected EOF", false},
+		{"corrupt gzip", fixtures.Gzip(t, debChangelog)[:40], "unexpected EOF", false},
 		{"not gzip after all", "\x1f\x8b not really", "gzip: ", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -236,72 +220,15 @@ func TestChangelogRangeSelect(t *testing.T) {
 	}
 }
 
-// parsechangelog is an entry as `dpkg-parsechangelog --format rfc822`
-// prints it.
-type parsechangelog struct {
-	version, author, text string
-	timestamp             int64
-}
-
-// dpkgParsechangelog runs dpkg-parsechangelog on file with args and
-// returns its entries, their changes as DebianChangelog gives them: the
-// header line and the first blank line left out, the two spaces of
-// indentation and trailing blanks removed.
-func dpkgParsechangelog(t *testing.T, file string, args ...string) []parsechangelog {
-	t.Helper()
-	cmd := exec.Command("dpkg-parsechangelog", append([]string{"-l", file, "--format", "rfc822"}, args...)...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr // warnings, as for a --since version the file lacks
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("dpkg-parsechangelog %s %s: %v\n%s", file, args, err, &stderr)
-	}
-	var res []parsechangelog
-	for _, st := range strings.Split(strings.TrimSpace(string(out)), "\n\n") {
-		var e parsechangelog
-		lines := strings.Split(st, "\n")
-		for i := 0; i < len(lines); i++ {
-			name, value, _ := strings.Cut(lines[i], ": ")
-			switch name {
-			case "Version":
-				e.version = value
-			case "Maintainer":
-				e.author = value
-			case "Timestamp":
-				e.timestamp, _ = strconv.ParseInt(value, 10, 64)
-			case "Changes:":
-				var body []string
-				for i+1 < len(lines) && strings.HasPrefix(lines[i+1], " ") {
-					i++
-					if l := lines[i][1:]; l != "." {
-						body = append(body, strings.TrimRight(strings.TrimPrefix(strings.TrimPrefix(l, " "), " "), " \t"))
-					} else {
-						body = append(body, "")
-					}
-				}
-				body = body[1:] // the header
-				for len(body) > 0 && body[0] == "" {
-					body = body[1:]
-				}
-				for len(body) > 0 && body[len(body)-1] == "" {
-					body = body[:len(body)-1]
-				}
-				e.text = strings.Join(body, "\n")
-			}
-		}
-		res = append(res, e)
-	}
-	return res
-}
-
-func asParsechangelog(es []ChangelogEntry) []parsechangelog {
-	out := []parsechangelog{}
+// asDebChanges spells entries as fixtures.DpkgParsechangelog does.
+func asDebChanges(es []ChangelogEntry) []fixtures.DebChange {
+	out := []fixtures.DebChange{}
 	for _, e := range es {
-		p := parsechangelog{version: e.Version, author: e.Author, text: e.Text}
+		c := fixtures.DebChange{Version: e.Version, Author: e.Author, Text: e.Text}
 		if !e.Time.IsZero() {
-			p.timestamp = e.Time.Unix()
+			c.Date = e.Time.UTC()
 		}
-		out = append(out, p)
+		out = append(out, c)
 	}
 	return out
 }
@@ -314,7 +241,7 @@ func TestDebianChangelogAgainstDpkgParsechangelog(t *testing.T) {
 	fixtures.RequireTools(t, "dpkg-parsechangelog")
 	dir := t.TempDir()
 	files := []string{filepath.Join(dir, "changelog.Debian.gz"), filepath.Join(dir, "changelog")}
-	if err := os.WriteFile(files[0], gzipped(t, debChangelog), 0o644); err != nil {
+	if err := os.WriteFile(files[0], []byte(fixtures.Gzip(t, debChangelog)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(files[1], []byte(debChangelog+"\nLocal variables:\nEnd:\n"), 0o644); err != nil {
@@ -344,7 +271,7 @@ func TestDebianChangelogAgainstDpkgParsechangelog(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want, got := dpkgParsechangelog(t, file, "--all"), asParsechangelog(all); !reflect.DeepEqual(want, got) {
+			if want, got := fixtures.DpkgParsechangelog(t, file, "--all"), asDebChanges(all); !reflect.DeepEqual(want, got) {
 				t.Errorf("--all (-want +got):\n-%+v\n+%+v", want, got)
 			}
 			since := all[len(all)/2].Version
@@ -359,9 +286,9 @@ func TestDebianChangelogAgainstDpkgParsechangelog(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				want := dpkgParsechangelog(t, file, "--since", from)
-				if !reflect.DeepEqual(want, asParsechangelog(got)) {
-					t.Errorf("--since %s (-want +got):\n-%+v\n+%+v", from, want, asParsechangelog(got))
+				want := fixtures.DpkgParsechangelog(t, file, "--since", from)
+				if !reflect.DeepEqual(want, asDebChanges(got)) {
+					t.Errorf("--since %s (-want +got):\n-%+v\n+%+v", from, want, asDebChanges(got))
 				}
 			}
 		})
@@ -370,7 +297,7 @@ func TestDebianChangelogAgainstDpkgParsechangelog(t *testing.T) {
 
 func FuzzDebianChangelog(f *testing.F) {
 	f.Add([]byte(debChangelog))
-	f.Add(gzipped(f, debChangelog))
+	f.Add([]byte(fixtures.Gzip(f, debChangelog)))
 	f.Add([]byte("a (1) x; urgency=low\n  * x\n -- <>\nb (0) y;\nLocal variables:\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var prev []ChangelogEntry
