@@ -44,10 +44,7 @@ const maxSharedChangelog = 64 << 20
 // A package whose image has no changelog for it gets ChangelogMissing,
 // saying why.
 func AddChangelogs(ctx context.Context, src *layer.Source, res *Result, limit int) error {
-	sides := map[bool]*changelogSide{
-		false: newChangelogSide(src.Base.Tree, src.Base.Packages),
-		true:  newChangelogSide(src.Tree, src.Packages),
-	}
+	base, derived := newChangelogSide(src.Base.Tree, src.Base.Packages), newChangelogSide(src.Tree, src.Packages)
 	var jobs []*changelogJob
 	for i := range res.Packages {
 		pc := &res.Packages[i]
@@ -56,7 +53,7 @@ func AddChangelogs(ctx context.Context, src *layer.Source, res *Result, limit in
 		}
 		// The newer version's changelog holds the entries between.
 		older, newer := pc.From, pc.To
-		newSide, oldSide := sides[true], sides[false]
+		newSide, oldSide := derived, base
 		if pc.Kind == PackageDowngraded {
 			older, newer = newer, older
 			newSide, oldSide = oldSide, newSide
@@ -73,7 +70,7 @@ func AddChangelogs(ctx context.Context, src *layer.Source, res *Result, limit in
 		}
 		jobs = append(jobs, job)
 	}
-	for _, s := range sides {
+	for _, s := range []*changelogSide{base, derived} {
 		if err := s.readDebian(ctx, jobs); err != nil {
 			return err
 		}
@@ -87,7 +84,7 @@ func AddChangelogs(ctx context.Context, src *layer.Source, res *Result, limit in
 		}
 		job.pc.Changelog = []ChangelogEntry{}
 		for i, e := range entries {
-			ids := cves(e.Version + " " + e.Text)
+			ids := cves(e.Text)
 			if job.pc.Kind == PackageUpgraded {
 				fixed = append(fixed, ids...)
 			} else {
