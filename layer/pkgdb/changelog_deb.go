@@ -16,7 +16,7 @@ import (
 // Bounds on a Debian changelog, which is untrusted input: how many bytes
 // it may uncompress to, and how long a line may be.
 const (
-	maxDebChangelog = 64 << 20
+	maxDebChangelog = 16 << 20
 	maxDebLine      = 1 << 20
 )
 
@@ -48,7 +48,7 @@ func DebianChangelog(r io.Reader) iter.Seq2[ChangelogEntry, error] {
 			src = zr
 		}
 		p := debParser{yield: yield}
-		sc := bufio.NewScanner(&limitedReader{r: src, left: maxDebChangelog})
+		sc := bufio.NewScanner(newLimitedReader(src, maxDebChangelog))
 		sc.Buffer(nil, maxDebLine)
 		for sc.Scan() {
 			p.line++
@@ -73,10 +73,12 @@ type debParser struct {
 	yield func(ChangelogEntry, error) bool
 	line  int
 	// started says an entry was seen; cur is the entry being read (nil
-	// between a trailer and the next header), body its lines.
+	// between a trailer and the next header); body its text so far, and
+	// blanks the blank lines read since, kept only if more text follows.
 	started bool
 	cur     *ChangelogEntry
-	body    []string
+	body    strings.Builder
+	blanks  int
 	// done says the rest of the file is not read.
 	done bool
 }
@@ -92,7 +94,9 @@ func (p *debParser) add(line string) bool {
 			return false
 		}
 		p.started = true
-		p.cur, p.body = &ChangelogEntry{Version: version}, nil
+		p.cur = &ChangelogEntry{Version: version}
+		p.body.Reset()
+		p.blanks = 0
 		return true
 	}
 	if p.cur != nil {
@@ -100,7 +104,7 @@ func (p *debParser) add(line string) bool {
 			p.cur.Author, p.cur.Time = debTrailer(strings.TrimSpace(rest))
 			return p.flush()
 		}
-		p.body = append(p.body, line)
+		p.addBody(line)
 		return true
 	}
 	// Between entries, or before the first.
@@ -119,21 +123,25 @@ func (p *debParser) add(line string) bool {
 	return false
 }
 
+// addBody adds a line of changes without the two spaces that indent it;
+// blank lines before the first and after the last are left out.
+func (p *debParser) addBody(line string) {
+	if line == "" {
+		p.blanks++
+		return
+	}
+	if p.body.Len() > 0 {
+		p.body.WriteString(strings.Repeat("\n", p.blanks+1))
+	}
+	p.blanks = 0
+	p.body.WriteString(strings.TrimPrefix(strings.TrimPrefix(line, " "), " "))
+}
+
 // flush yields the entry being read.
 func (p *debParser) flush() bool {
 	e := p.cur
 	p.cur = nil
-	body := p.body
-	for len(body) > 0 && body[0] == "" {
-		body = body[1:]
-	}
-	for len(body) > 0 && body[len(body)-1] == "" {
-		body = body[:len(body)-1]
-	}
-	for i, l := range body {
-		body[i] = strings.TrimPrefix(strings.TrimPrefix(l, " "), " ")
-	}
-	e.Text = strings.Join(body, "\n")
+	e.Text = p.body.String()
 	return p.yield(*e, nil)
 }
 
@@ -172,10 +180,15 @@ func debTrailer(s string) (string, time.Time) {
 	return author, t
 }
 
-// limitedReader fails when the reader holds more than left bytes.
+// limitedReader fails when the reader holds more than max bytes; left
+// is what remains of them.
 type limitedReader struct {
-	r    io.Reader
-	left int64
+	r         io.Reader
+	max, left int64
+}
+
+func newLimitedReader(r io.Reader, max int64) *limitedReader {
+	return &limitedReader{r: r, max: max, left: max}
 }
 
 func (l *limitedReader) Read(b []byte) (int, error) {
@@ -184,7 +197,7 @@ func (l *limitedReader) Read(b []byte) (int, error) {
 		if n, err := l.r.Read(one[:]); n == 0 && err != nil {
 			return 0, err
 		}
-		return 0, fmt.Errorf("more than %d bytes", int64(maxDebChangelog))
+		return 0, fmt.Errorf("more than %d bytes", l.max)
 	}
 	if int64(len(b)) > l.left {
 		b = b[:l.left]
