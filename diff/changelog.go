@@ -31,7 +31,7 @@ type ChangelogEntry struct {
 // maxSharedChangelog bounds a changelog file several packages read (a
 // documentation directory that is a symlink to another's): it is held in
 // memory while each reads it.
-const maxSharedChangelog = 64 << 20
+const maxSharedChangelog = 16 << 20
 
 // AddChangelogs gives each upgraded or downgraded package of res.Packages
 // the changelog entries between its two versions, newest first (see
