@@ -92,17 +92,7 @@ func WriteText(w io.Writer, r *Result, opts TextOptions) error {
 	}
 
 	fmt.Fprintf(w, "\nPackages: %s\n", packageCounts(r.Packages))
-	for _, p := range r.Packages {
-		switch p.Kind {
-		case PackageAdded:
-			row(tw, p.Kind.String(), p.FullName(), p.To)
-		case PackageRemoved:
-			row(tw, p.Kind.String(), p.FullName(), p.From)
-		default:
-			row(tw, p.Kind.String(), p.FullName(), p.From+" -> "+p.To)
-		}
-	}
-	tw.Flush()
+	writePackages(w, r)
 
 	filtered := ""
 	if r.Filter != nil {

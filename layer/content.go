@@ -10,7 +10,6 @@ import (
 	"hash"
 	"io"
 	"os"
-	"runtime"
 	"slices"
 
 	"golang.org/x/sync/errgroup"
@@ -212,11 +211,7 @@ func (l *Loader) keepContent(ctx context.Context, img *Image, t *Tree) error {
 		byLayer[int(n.DataLayer)] = append(byLayer[int(n.DataLayer)], n)
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	jobs := l.Jobs
-	if jobs <= 0 {
-		jobs = runtime.GOMAXPROCS(0)
-	}
-	g.SetLimit(jobs)
+	g.SetLimit(l.jobs())
 	for i, nodes := range byLayer {
 		g.Go(func() error {
 			slices.SortFunc(nodes, func(a, b *Node) int { return cmp.Compare(start(a), start(b)) })

@@ -1,6 +1,7 @@
 package layer
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -64,6 +65,9 @@ type Tree struct {
 	// reread, when set, opens any regular file node's bytes, whatever
 	// content allows (an image tree's reads its layer again).
 	reread func(*Node) (io.ReadCloser, error)
+	// readFiles, when set, is ReadFiles for a tree read from image
+	// layers: a pass over each layer that holds one of the nodes.
+	readFiles func(ctx context.Context, nodes []*Node, fn func(*Node, io.Reader) error) error
 }
 
 // NewTree returns a Tree holding only an empty root directory.
