@@ -59,3 +59,27 @@ func FuzzDpkgFilters(f *testing.F) {
 		}
 	})
 }
+
+// TestDpkgFilterGlobs: dpkg's fnmatch without FNM_PATHNAME: "*" crosses
+// "/", classes are classes, the last matching filter decides.
+func TestDpkgFilterGlobs(t *testing.T) {
+	var f DpkgFilters
+	for _, g := range []struct {
+		include bool
+		glob    string
+	}{{false, "/usr/share/doc/*"}, {true, "/usr/share/doc/*/copyright"}, {false, "/usr/share/man/man[1-9]/*.gz"}} {
+		f = append(f, DpkgFilter{Include: g.include, Glob: g.glob, re: fnmatchRegexp(g.glob)})
+	}
+	for p, want := range map[string]bool{
+		"/usr/share/doc/hello/README":    true,
+		"/usr/share/doc/hello/sub/x":     true,
+		"/usr/share/doc/hello/copyright": false,
+		"/usr/share/man/man1/hello.1.gz": true,
+		"/usr/share/man/mann/hello.n.gz": false,
+		"/usr/bin/hello":                 false,
+	} {
+		if got := f.Excluding(p) != nil; got != want {
+			t.Errorf("Excluding(%q) = %v, want %v", p, got, want)
+		}
+	}
+}
