@@ -365,7 +365,7 @@ func TestBootcResolveParentIdentityChain(t *testing.T) {
 		}
 		return out
 	}
-	dir := mkroot(t, with(with(chain("chain", 25), chain("long", maxLinkHops+1)...), "d target/leaf")...)
+	dir := mkroot(t, with(with(chain("chain", 25), chain("long", rootdir.MaxLinks+1)...), "d target/leaf")...)
 	checkResolve(t, dir, []resolveCase{
 		{"/chain0/leaf/subpath", "target/leaf", true},
 		{"/long0/leaf/subpath", "", false},

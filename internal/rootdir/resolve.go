@@ -8,8 +8,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// maxLinks bounds the symlinks followed in one path, as the kernel does.
-const maxLinks = 40
+// MaxLinks bounds the symlinks followed in one path, as the kernel does.
+const MaxLinks = 40
 
 // Resolve returns where the absolute path p leads below a root, following
 // every symlink on the way, the last component's too, as a chroot would:
@@ -42,7 +42,7 @@ func Resolve(p string, readlink func(abs string) (target string, ok bool)) (stri
 			done = append(done, part)
 			continue
 		}
-		if links++; links > maxLinks {
+		if links++; links > MaxLinks {
 			return "", fmt.Errorf("%s: too many levels of symbolic links", p)
 		}
 		if strings.HasPrefix(target, "/") {
