@@ -30,6 +30,11 @@ type Request struct {
 	Filter *Filter
 	// Stat adds the counts per area and per package (Result.Stat).
 	Stat bool
+	// Changelogs adds to upgraded and downgraded packages their changelog
+	// entries between the two versions, at most ChangelogLimit of them
+	// each (0: all), and the CVE ids they name (see AddChangelogs).
+	Changelogs     bool
+	ChangelogLimit int
 }
 
 // Comparison says how a derived image was compared with its base.
@@ -61,16 +66,25 @@ type Result struct {
 	BaseDigest    string           `json:"base_digest,omitempty"`
 	DerivedDigest string           `json:"derived_digest,omitempty"`
 	BaseFrom      layer.BaseOrigin `json:"base_from"`
-	Comparison    Comparison       `json:"comparison"`
-	Notes         []string         `json:"notes,omitempty"`
-	Changes       []Change         `json:"changes"`
-	Packages      []PackageChange  `json:"packages"`
-	Summary       Summary          `json:"summary"`
-	Layers        *LayerReport     `json:"layers,omitempty"`
+	// BaseRelease and DerivedRelease are what the images' release labels
+	// say (version, barrier, dead-end), when they say anything.
+	BaseRelease    *layer.Release  `json:"base_release,omitempty"`
+	DerivedRelease *layer.Release  `json:"derived_release,omitempty"`
+	Comparison     Comparison      `json:"comparison"`
+	Notes          []string        `json:"notes,omitempty"`
+	Changes        []Change        `json:"changes"`
+	Packages       []PackageChange `json:"packages"`
+	Summary        Summary         `json:"summary"`
+	Layers         *LayerReport    `json:"layers,omitempty"`
 	// Filter says how Changes were filtered (nil: they were not).
 	Filter *Filtered `json:"filter,omitempty"`
 	// Stat counts the changes per area and per package, if asked.
 	Stat *Stat `json:"stat,omitempty"`
+	// CVEsFixed are the CVE ids the changelog entries of upgraded
+	// packages name, sorted (see AddChangelogs); nil unless changelogs
+	// were asked for. CVEsReverted are those of downgraded packages.
+	CVEsFixed    []string `json:"cves_fixed,omitzero"`
+	CVEsReverted []string `json:"cves_reverted,omitempty"`
 }
 
 // HasChanges reports whether anything differs: a file or a package, or,
@@ -92,7 +106,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	}
 	src, err := layer.OpenSource(ctx, layer.Request{
 		Ref: req.Derived, Rootfs: req.Rootfs, Base: req.Base, BaseMode: layer.BaseRequired,
-		Content: layer.ContentKept, Hash: true, Packages: true, Options: req.Image, Loader: req.Loader,
+		Content: layer.ContentKept, Hash: true, Packages: true, Changelogs: req.Changelogs, Options: req.Image, Loader: req.Loader,
 	})
 	if err != nil {
 		return nil, err
@@ -104,15 +118,23 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 		Comparison: comparison, Notes: append(src.Notes, notes...), Derived: req.Rootfs}
 	if base.Image == src.Image {
 		res.BaseDigest = ""
+	} else {
+		res.BaseRelease = imageRelease(base.Image, &res.Notes)
 	}
 	if src.Image != nil {
 		res.Derived, res.DerivedDigest = src.Name, src.Image.Digest.String()
+		res.DerivedRelease = imageRelease(src.Image, &res.Notes)
 	}
 	res.Changes = Changes(src, CompareOptions{IncludeMtime: req.IncludeMtime})
 	if req.Filter != nil {
 		res.Changes, res.Filter = req.Filter.Apply(res.Changes)
 	}
 	res.Packages = ComparePackages(base.Packages, src.Packages)
+	if req.Changelogs {
+		if err := AddChangelogs(ctx, src, res, req.ChangelogLimit); err != nil {
+			return nil, err
+		}
+	}
 	res.Summary = Summarize(res.Changes)
 	if req.Stat {
 		res.Stat = StatOf(res.Changes)

@@ -16,6 +16,13 @@ type PackageChange struct {
 	From    string      `json:"from,omitempty"`
 	To      string      `json:"to,omitempty"`
 	Manager pkgdb.Kind  `json:"manager"`
+	// Changelog are the changelog entries between From and To (see
+	// AddChangelogs): nil unless asked for, empty when there are none.
+	Changelog []ChangelogEntry `json:"changelog,omitzero"`
+	// ChangelogOmitted counts the entries a limit left out of Changelog.
+	ChangelogOmitted int `json:"changelog_omitted,omitempty"`
+	// ChangelogMissing says why the image has no changelog to read.
+	ChangelogMissing string `json:"changelog_missing,omitempty"`
 }
 
 // FullName is the name with the architecture, spelled as the manager

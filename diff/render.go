@@ -74,8 +74,8 @@ func WriteText(w io.Writer, r *Result, opts TextOptions) error {
 	out := &trimWriter{w: w}
 	w = out
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "base\t%s\t%s\n", r.Base, short(r.BaseDigest))
-	fmt.Fprintf(tw, "derived\t%s\t%s\n", r.Derived, short(r.DerivedDigest))
+	fmt.Fprintf(tw, "base\t%s\t%s\t%s\n", r.Base, short(r.BaseDigest), releaseCell(r.BaseRelease))
+	fmt.Fprintf(tw, "derived\t%s\t%s\t%s\n", r.Derived, short(r.DerivedDigest), releaseCell(r.DerivedRelease))
 	tw.Flush()
 	how := "base given as argument"
 	if r.BaseFrom != layer.BaseFromArgument {
@@ -92,17 +92,7 @@ func WriteText(w io.Writer, r *Result, opts TextOptions) error {
 	}
 
 	fmt.Fprintf(w, "\nPackages: %s\n", packageCounts(r.Packages))
-	for _, p := range r.Packages {
-		switch p.Kind {
-		case PackageAdded:
-			row(tw, p.Kind.String(), p.FullName(), p.To)
-		case PackageRemoved:
-			row(tw, p.Kind.String(), p.FullName(), p.From)
-		default:
-			row(tw, p.Kind.String(), p.FullName(), p.From+" -> "+p.To)
-		}
-	}
-	tw.Flush()
+	writePackages(w, r)
 
 	filtered := ""
 	if r.Filter != nil {

@@ -39,6 +39,9 @@ var keptFiles = map[string]bool{
 	"etc/dpkg/dpkg.cfg":                true,
 	"etc/os-release":                   true,
 	"usr/lib/os-release":               true,
+	// bootc's reference copy of a base image root, which lint checks too.
+	"usr/share/doc/bootc/baseimage/base/usr/lib/ostree/prepare-root.conf": true,
+	"usr/share/doc/bootc/baseimage/base/etc/ostree/prepare-root.conf":     true,
 }
 
 // Kept reports whether the content of the regular file at the clean path

@@ -266,11 +266,7 @@ func checkDigest(what string, want v1.Hash, h hash.Hash) error {
 func (l *Loader) Indexes(ctx context.Context, img *Image, n int) ([]*Index, error) {
 	out := make([]*Index, n)
 	g, ctx := errgroup.WithContext(ctx)
-	jobs := l.Jobs
-	if jobs <= 0 {
-		jobs = runtime.GOMAXPROCS(0)
-	}
-	g.SetLimit(jobs)
+	g.SetLimit(l.jobs())
 	for i := range n {
 		g.Go(func() error {
 			idx, err := l.Index(ctx, img, i)
@@ -311,6 +307,9 @@ func (l *Loader) Tree(ctx context.Context, img *Image, n int, policy Content) (*
 		return l.open(ctx, img, n, policy)
 	}
 	t.reread = func(n *Node) (io.ReadCloser, error) { return l.open(ctx, img, n, ContentReread) }
+	t.readFiles = func(ctx context.Context, nodes []*Node, fn func(*Node, io.Reader) error) error {
+		return l.readFiles(ctx, img, nodes, fn)
+	}
 	return t, nil
 }
 
@@ -325,4 +324,12 @@ func (c ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(p)
+}
+
+// jobs is how many layers the loader reads at once.
+func (l *Loader) jobs() int {
+	if l.Jobs <= 0 {
+		return runtime.GOMAXPROCS(0)
+	}
+	return l.Jobs
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"runtime"
 	"slices"
 
 	"golang.org/x/sync/errgroup"
@@ -28,11 +27,7 @@ func (l *Loader) ReadContents(ctx context.Context, img *Image, nodes []*Node, fn
 		byLayer[int(n.DataLayer)] = append(byLayer[int(n.DataLayer)], n)
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	jobs := l.Jobs
-	if jobs <= 0 {
-		jobs = runtime.GOMAXPROCS(0)
-	}
-	g.SetLimit(jobs)
+	g.SetLimit(l.jobs())
 	for i, ns := range byLayer {
 		g.Go(func() error {
 			slices.SortFunc(ns, func(a, b *Node) int { return cmp.Compare(start(a), start(b)) })

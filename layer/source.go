@@ -34,6 +34,9 @@ type Request struct {
 	Invalid func(path string)
 	// Packages reads the package databases of the source and its base.
 	Packages bool
+	// Changelogs reads, with the packages, the changelogs rpm headers
+	// hold (see pkgdb.ReadOptions).
+	Changelogs bool
 	// TmpDir holds the spool of ContentSpool ("" for the system's
 	// temporary directory).
 	TmpDir  string
@@ -154,7 +157,7 @@ func (s *Source) readBase(ctx context.Context, req Request) (err error) {
 	if b.Tree, err = req.Loader.Tree(ctx, b.Image, b.Layers, ContentKept); err != nil || !req.Packages {
 		return err
 	}
-	if b.Packages, err = pkgdb.Read(ctx, b.Tree.FS()); err != nil {
+	if b.Packages, err = pkgdb.ReadWith(ctx, b.Tree.FS(), pkgdb.ReadOptions{Changelogs: req.Changelogs}); err != nil {
 		return fmt.Errorf("%s: %w", b.Image.Ref, err)
 	}
 	return nil
@@ -224,7 +227,7 @@ func (s *Source) read(ctx context.Context, req Request) error {
 	if !req.Packages {
 		return nil
 	}
-	if s.Packages, err = pkgdb.Read(ctx, s.Tree.FS()); err != nil {
+	if s.Packages, err = pkgdb.ReadWith(ctx, s.Tree.FS(), pkgdb.ReadOptions{Changelogs: req.Changelogs}); err != nil {
 		return fmt.Errorf("%s: %w", s.Name, err)
 	}
 	return nil

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -28,11 +27,7 @@ func (l *Loader) SpoolTree(ctx context.Context, img *Image, dir string) (*Spoole
 	s := &Spooled{files: make([]*os.File, len(img.Layers))}
 	idxs := make([]*Index, len(img.Layers))
 	g, gctx := errgroup.WithContext(ctx)
-	jobs := l.Jobs
-	if jobs <= 0 {
-		jobs = runtime.GOMAXPROCS(0)
-	}
-	g.SetLimit(jobs)
+	g.SetLimit(l.jobs())
 	for i := range img.Layers {
 		f, err := os.CreateTemp(dir, "oslayer-spool-*")
 		if err != nil {

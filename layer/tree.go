@@ -1,12 +1,14 @@
 package layer
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"iter"
 	"slices"
 	"strings"
+	"syscall"
 )
 
 // Node is one path of a Tree.
@@ -63,6 +65,9 @@ type Tree struct {
 	// reread, when set, opens any regular file node's bytes, whatever
 	// content allows (an image tree's reads its layer again).
 	reread func(*Node) (io.ReadCloser, error)
+	// readFiles, when set, is ReadFiles for a tree read from image
+	// layers: a pass over each layer that holds one of the nodes.
+	readFiles func(ctx context.Context, nodes []*Node, fn func(*Node, io.Reader) error) error
 }
 
 // NewTree returns a Tree holding only an empty root directory.
@@ -135,10 +140,13 @@ const (
 	maxResolveParts = 8192
 )
 
+// Resolution errors are the kernel's, so that callers (fs.ErrNotExist,
+// package database readers treating ENOTDIR as absent) read them as they
+// read a real file system's.
 var (
-	errNotFound = errors.New("no such file or directory")
-	errNotDir   = errors.New("not a directory")
-	errLoop     = errors.New("too many levels of symbolic links")
+	errNotFound error = syscall.ENOENT
+	errNotDir   error = syscall.ENOTDIR
+	errLoop     error = syscall.ELOOP
 )
 
 // resolve walks the clean path p from the root. Symlinks met on the way are

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"syscall"
 	"time"
 )
 
@@ -15,25 +16,69 @@ var ErrNoContent = fmt.Errorf("content not kept: %w", fs.ErrPermission)
 // FS returns a read-only fs.FS view of the tree. Paths are resolved as
 // inside the image: symlinks are followed and never lead out of the root.
 // Every node can be stat'ed and every directory listed; regular files can be
-// opened when the tree can reach their bytes (see ErrNoContent).
-func (t *Tree) FS() fs.FS { return treeFS{t} }
+// opened when the tree can reach their bytes (see ErrNoContent). Lstat and
+// ReadLink see symlinks themselves.
+func (t *Tree) FS() fs.ReadLinkFS { return treeFS{t} }
 
 type treeFS struct{ t *Tree }
 
-func (f treeFS) Open(name string) (fs.File, error) {
+var (
+	_ fs.ReadLinkFS = treeFS{}
+	_ fs.StatFS     = treeFS{}
+)
+
+// node resolves name as inside the image, the last component followed
+// only when followFinal is set.
+func (f treeFS) node(op, name string, followFinal bool) (*Node, error) {
 	if !fs.ValidPath(name) {
-		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
+		return nil, &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
 	}
 	p := name
 	if p == "." {
 		p = ""
 	}
-	n, err := f.t.Resolve(p)
+	n, err := f.t.resolve(p, followFinal, nil)
 	if err != nil {
-		if errors.Is(err, errNotFound) {
-			err = fs.ErrNotExist
-		}
-		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+		return nil, &fs.PathError{Op: op, Path: name, Err: err}
+	}
+	return n, nil
+}
+
+// Stat describes the node at name, following symlinks; unlike Open it
+// needs no content.
+func (f treeFS) Stat(name string) (fs.FileInfo, error) {
+	n, err := f.node("stat", name, true)
+	if err != nil {
+		return nil, err
+	}
+	return nodeInfo{n}, nil
+}
+
+// Lstat describes the node at name without following a final symlink.
+func (f treeFS) Lstat(name string) (fs.FileInfo, error) {
+	n, err := f.node("lstat", name, false)
+	if err != nil {
+		return nil, err
+	}
+	return nodeInfo{n}, nil
+}
+
+// ReadLink returns the target of the symlink at name.
+func (f treeFS) ReadLink(name string) (string, error) {
+	n, err := f.node("readlink", name, false)
+	if err != nil {
+		return "", err
+	}
+	if n.Type != TypeSymlink {
+		return "", &fs.PathError{Op: "readlink", Path: name, Err: syscall.EINVAL}
+	}
+	return n.Linkname, nil
+}
+
+func (f treeFS) Open(name string) (fs.File, error) {
+	n, err := f.node("open", name, true)
+	if err != nil {
+		return nil, err
 	}
 	file := &treeFile{n: n}
 	switch n.Type {

@@ -1,7 +1,6 @@
 package lint
 
 import (
-	"bufio"
 	"io/fs"
 	"path"
 	"strconv"
@@ -19,54 +18,34 @@ func readAccounts(fsys fs.FS, p string) []passwd.Entry {
 	return passwd.Parse(string(data))
 }
 
-// nameOf maps ids to names for tmpfiles.d suggestions.
-func nameOf(accts []passwd.Entry, id int) string {
-	for _, a := range accts {
-		if a.ID == id {
-			return a.Name
-		}
-	}
-	return strconv.Itoa(id)
-}
+// accountFiles are where a root's users ("passwd") and groups ("group")
+// are found: /etc first, then /usr/lib, which nss-altfiles reads (Fedora
+// CoreOS and RHEL CoreOS keep their system users there).
+var accountFiles = []string{"etc/", "usr/lib/"}
 
-// sysusersDirs hold sysusers.d configuration.
-var sysusersDirs = []string{"etc/sysusers.d", "usr/lib/sysusers.d"}
+// idNames maps the ids of a root's users (kind "passwd") or groups
+// ("group") to their names, for tmpfiles.d lines.
+type idNames map[int]string
 
-// sysusers is what sysusers.d declares.
-type sysusers struct {
-	Users, Groups map[string]bool
-}
-
-// readSysusers reads every sysusers.d file of the tree. "u" and "u!" lines
-// declare a user and, unless they name another group, the group of the
-// same name; "g" lines declare groups.
-func readSysusers(fsys fs.FS) sysusers {
-	out := sysusers{Users: map[string]bool{}, Groups: map[string]bool{}}
-	for _, data := range confFiles(fsys, sysusersDirs, ".conf") {
-		sc := bufio.NewScanner(strings.NewReader(data))
-		for sc.Scan() {
-			f := splitQuoted(sc.Text())
-			if len(f) < 2 || strings.HasPrefix(f[0], "#") {
-				continue
-			}
-			switch f[0] {
-			case "u", "u!":
-				out.Users[f[1]] = true
-				group := f[1]
-				if len(f) > 2 {
-					if _, g, ok := strings.Cut(f[2], ":"); ok {
-						group = g
-					}
-				}
-				if _, err := strconv.Atoi(group); err != nil {
-					out.Groups[group] = true
-				}
-			case "g":
-				out.Groups[f[1]] = true
+func readIDNames(fsys fs.FS, kind string) idNames {
+	out := idNames{}
+	for _, dir := range accountFiles {
+		for _, a := range readAccounts(fsys, dir+kind) {
+			if _, ok := out[a.ID]; !ok {
+				out[a.ID] = a.Name
 			}
 		}
 	}
 	return out
+}
+
+// name returns the name of id, or the number itself when the root names
+// none (tmpfiles.d accepts both).
+func (n idNames) name(id uint32) string {
+	if name, ok := n[int(id)]; ok {
+		return name
+	}
+	return strconv.FormatUint(uint64(id), 10)
 }
 
 // confFiles returns the contents of the files ending in ext in dirs, where

@@ -151,3 +151,24 @@ func TestNoBaselineWithoutBase(t *testing.T) {
 		t.Error("SARIF has a baselineState without a base")
 	}
 }
+
+// TestBaselineNotAgainstItself: an ostree-encapsulated base linted on its
+// own is its own base (its layers hold the commit): no derived layers, so
+// its findings are reported, not left out as inherited.
+func TestBaselineNotAgainstItself(t *testing.T) {
+	files := append(fixtures.CleanBaseFiles(), fixtures.Reg("var/log/base.log", "base\n", 0o644))
+	dir := filepath.Join(t.TempDir(), "layout")
+	fixtures.WriteOCILayout(t, dir, fixtures.Named{Name: "fcos", Image: fixtures.OstreeImage(t, files, fixtures.OstreeOptions{})})
+	target, err := Open(context.Background(), Input{Ref: "oci:" + dir + ":fcos", Loader: newLoader(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer target.Close()
+	res, err := Run(context.Background(), target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if target.Base == nil || !target.Base.Whole || res.Inherited != 0 || !slices.Contains(baselineLines(res), "var-log /var/log/base.log baseline(0)") {
+		t.Errorf("base %+v, %d inherited, findings %q", target.Base, res.Inherited, baselineLines(res))
+	}
+}

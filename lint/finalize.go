@@ -22,6 +22,10 @@ type FinalizeOptions struct {
 	// FixVar moves undeclared /var content to /usr/share/factory/var and
 	// declares it in tmpfiles.d.
 	FixVar bool
+	// Volumes are VOLUME paths whose content must persist on a booted
+	// system: a bind mount from /var for those in the image, a tmpfiles.d
+	// line for those in /var.
+	Volumes []string
 	// DryRun reports what would be removed, merged and moved, and changes
 	// nothing.
 	DryRun bool
@@ -37,6 +41,10 @@ type FinalizeReport struct {
 	// VarLines are the tmpfiles.d lines --fix-var wrote to VarConf.
 	VarLines []string `json:"var_lines,omitempty"`
 	VarConf  string   `json:"var_conf,omitempty"`
+	// Volumes says what --volumes did for each VOLUME; VolumesConf is
+	// where its tmpfiles.d lines went.
+	Volumes     []VolumeFix `json:"volumes,omitempty"`
+	VolumesConf string      `json:"volumes_conf,omitempty"`
 }
 
 // Finalize prepares a root to be committed as the last layer of a bootable
@@ -73,8 +81,23 @@ func Finalize(ctx context.Context, opts FinalizeOptions) (*FinalizeReport, error
 	if rep.Checkpointed, err = checkpointWAL(r, ctx, opts.DryRun); err != nil {
 		return rep, err
 	}
+	declared := readTmpfiles(r.ReadFS())
+	if len(opts.Volumes) > 0 {
+		if rep.Volumes, err = fixVolumes(r, opts.Volumes, declared, opts.DryRun); err != nil {
+			return rep, err
+		}
+		// What --volumes declares, --fix-var must see even in a dry run.
+		for _, v := range rep.Volumes {
+			for _, e := range parseTmpfiles(strings.Join(v.Lines, "\n")) {
+				declared[e.Path] = e
+			}
+			if len(v.Lines) > 0 {
+				rep.VolumesConf = "/" + volumesConf
+			}
+		}
+	}
 	if opts.FixVar {
-		if rep.VarLines, err = fixVar(r, readTmpfiles(r.ReadFS()), opts.DryRun); err != nil {
+		if rep.VarLines, err = fixVar(r, opts.DryRun); err != nil {
 			return rep, err
 		}
 		if len(rep.VarLines) > 0 {
@@ -126,6 +149,7 @@ func WriteFinalizeReport(w io.Writer, rep *FinalizeReport) error {
 	for _, cp := range rep.Checkpointed {
 		fmt.Fprintf(ew, "  %s: %s (%d bytes)\n", cp.Path, merged, cp.Bytes)
 	}
+	writeVolumeFixes(ew, rep)
 	for _, l := range rep.VarLines {
 		fmt.Fprintf(ew, "  --fix-var: %s\n", l)
 	}

@@ -163,6 +163,7 @@ func TestFinalizeFixVar(t *testing.T) {
 	root := t.TempDir()
 	mkfile(t, filepath.Join(root, "usr/lib/tmpfiles.d/base.conf"), "d /var/lib 0755 root root - -\n")
 	mkfile(t, filepath.Join(root, "var/lib/app/data.db"), "state")
+	mkfile(t, filepath.Join(root, `var/lib/my app\x`), "spaced")
 	mkfile(t, filepath.Join(root, "var/opt/thing"), "t")
 	os.Symlink("../run/app", filepath.Join(root, "var/lib/app-run"))
 	mkfile(t, filepath.Join(root, "var/cache/x"), "c")
@@ -181,6 +182,7 @@ func TestFinalizeFixVar(t *testing.T) {
 		"d /var/cache 0755 0 0 - -",
 		"C /var/lib/app - - - - /usr/share/factory/var/lib/app",
 		"L /var/lib/app-run - - - - ../run/app",
+		`C "/var/lib/my app\\x" - - - - /usr/share/factory/var/lib/my\x20app\x5cx`,
 		"C /var/opt - - - - /usr/share/factory/var/opt",
 	}
 	if !slices.Equal(rep.VarLines, want) {
@@ -203,11 +205,28 @@ func TestFinalizeFixVar(t *testing.T) {
 			t.Errorf("%s lacks %q", rep.VarConf, l)
 		}
 	}
-	// Now /var passes var-tmpfiles.
+	// systemd-tmpfiles (252, as on CentOS Stream 9) reads the lines back as
+	// they were meant.
+	fixtures.RequireTools(t, "systemd-tmpfiles")
+	scratch := t.TempDir()
+	os.MkdirAll(filepath.Join(scratch, "usr/share"), 0o755)
+	fixtures.Run(t, "", "cp", "-a", filepath.Join(root, "usr/share/factory"), filepath.Join(scratch, "usr/share/"))
+	fixtures.Run(t, "", "systemd-tmpfiles", "--create", "--root="+scratch, filepath.Join(root, "usr/lib/tmpfiles.d/oslayer-var.conf"))
+	for p, content := range map[string]string{"var/lib/app/data.db": "state", `var/lib/my app\x`: "spaced", "var/opt/thing": "t"} {
+		if data, err := os.ReadFile(filepath.Join(scratch, p)); err != nil || string(data) != content {
+			t.Errorf("/%s after systemd-tmpfiles --create: %q, %v", p, data, err)
+		}
+	}
+	if target, err := os.Readlink(filepath.Join(scratch, "var/lib/app-run")); err != nil || target != "../run/app" {
+		t.Errorf("/var/lib/app-run after systemd-tmpfiles --create: %q, %v", target, err)
+	}
+	// Now /var passes var-tmpfiles, which runs on the live root only: the
+	// root stands in for "/" of a build.
 	target, err := Open(ctx, Input{Rootfs: root})
 	if err != nil {
 		t.Fatal(err)
 	}
+	target.Running = true
 	res, err := Run(ctx, target)
 	if err != nil {
 		t.Fatal(err)
@@ -237,9 +256,11 @@ func TestFinalizeDryRun(t *testing.T) {
 	mkfile(t, filepath.Join(root, "tmp/a/b"), "0123")
 	mkfile(t, filepath.Join(root, "var/cache/apt/pkgcache.bin"), "cache")
 	mkfile(t, filepath.Join(root, "var/lib/app/state"), "state")
+	mkfile(t, filepath.Join(root, "opt/app/data/seed"), "seed")
 	walDB(t, filepath.Join(root, "usr/lib/sysimage/rpm/rpmdb.sqlite"))
 	before := treeLines(t, root)
-	dry, err := Finalize(ctx, FinalizeOptions{Root: root, DryRun: true, FixVar: true})
+	volumes := []string{"/opt/app/data", "/var/lib/app", "/srv/new"}
+	dry, err := Finalize(ctx, FinalizeOptions{Root: root, DryRun: true, FixVar: true, Volumes: volumes})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,12 +269,14 @@ func TestFinalizeDryRun(t *testing.T) {
 	}
 	var out strings.Builder
 	WriteFinalizeReport(&out, dry)
-	for _, want := range []string{"--dry-run", "/tmp: would remove 1 files and 1 directories, 4 bytes", "would merge", "C /var/lib - - - - /usr/share/factory/var/lib", "lines would go to"} {
+	for _, want := range []string{"--dry-run", "/tmp: would remove 1 files and 1 directories, 4 bytes", "would merge", "C /var/lib - - - - /usr/share/factory/var/lib", "lines would go to",
+		"--volumes: /opt/app/data: opt-app-data.mount would bind /var/lib/volumes/opt-app-data there, seeded at first boot from /usr/share/factory/opt/app/data",
+		"--volumes: /var/lib/app: in /var, declared with d /var/lib/app 0755 0 0 - -", "--volumes: 3 tmpfiles.d lines would go to /usr/lib/tmpfiles.d/oslayer-volumes.conf"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("dry-run report lacks %q:\n%s", want, out.String())
 		}
 	}
-	real, err := Finalize(ctx, FinalizeOptions{Root: root, FixVar: true})
+	real, err := Finalize(ctx, FinalizeOptions{Root: root, FixVar: true, Volumes: volumes})
 	if err != nil {
 		t.Fatal(err)
 	}

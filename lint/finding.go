@@ -1,5 +1,7 @@
 package lint
 
+import "github.com/oslayer/oslayer/layer"
+
 // Level says how serious a finding is.
 type Level string
 
@@ -62,12 +64,15 @@ type Counts struct {
 type Result struct {
 	Target string `json:"target"`
 	// Mode is "image" or "rootfs".
-	Mode     string    `json:"mode"`
-	Base     string    `json:"base,omitempty"`
-	BaseFrom string    `json:"base_from,omitempty"`
-	Notes    []string  `json:"notes,omitempty"`
-	Findings []Finding `json:"findings"`
-	Checks   []Check   `json:"checks"`
+	Mode string `json:"mode"`
+	// Release is what the image's release labels say, when they say
+	// anything and are well-formed (release-labels checks them).
+	Release  *layer.Release `json:"release,omitempty"`
+	Base     string         `json:"base,omitempty"`
+	BaseFrom string         `json:"base_from,omitempty"`
+	Notes    []string       `json:"notes,omitempty"`
+	Findings []Finding      `json:"findings"`
+	Checks   []Check        `json:"checks"`
 	// Counts count the findings listed: with a base, the new ones only
 	// unless inherited ones are included.
 	Counts Counts `json:"counts"`

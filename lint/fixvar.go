@@ -20,9 +20,10 @@ const (
 )
 
 // varLeftAlone are /var paths --fix-var does not move: the directories
-// finalize empties (declared with a d line if need be), and /var/run,
-// which var-run judges.
-var varLeftAlone = map[string]bool{"/var/tmp": true, "/var/cache": true, "/var/run": true}
+// finalize empties and /var/log, whose files are the build's logs, to be
+// deleted rather than copied to every machine (declared with a d line if
+// need be), and /var/run, which var-run judges.
+var varLeftAlone = map[string]bool{"/var/tmp": true, "/var/cache": true, "/var/log": true, "/var/run": true}
 
 // varPackageState are the package managers' databases and state: moved
 // into /usr/share/factory, a C line would copy them once and never again,
@@ -40,7 +41,10 @@ var varPackageState = map[string]bool{
 // symlink. Directories that are declared are entered; what is below them
 // is judged the same way. It returns the lines written; with dryRun it
 // moves and writes nothing and returns the lines it would write.
-func fixVar(r *rootdir.Dir, entries map[string]tmpfilesEntry, dryRun bool) ([]string, error) {
+func fixVar(r *rootdir.Dir, dryRun bool) ([]string, error) {
+	fsys := r.ReadFS()
+	entries := readTmpfiles(fsys)
+	users, groups := readIDNames(fsys, "passwd"), readIDNames(fsys, "group")
 	var lines []string
 	var walk func(rel string) error
 	walk = func(rel string) error {
@@ -60,6 +64,9 @@ func fixVar(r *rootdir.Dir, entries map[string]tmpfilesEntry, dryRun bool) ([]st
 			if r.Mounts[r.Host(childRel)] {
 				continue
 			}
+			if strings.ContainsFunc(name, isControl) {
+				return fmt.Errorf("--fix-var: %q: a name with a control character cannot be declared in tmpfiles.d", abs)
+			}
 			var st unix.Stat_t
 			if err := unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 				return fmt.Errorf("%s: %w", r.Host(childRel), err)
@@ -71,7 +78,7 @@ func fixVar(r *rootdir.Dir, entries map[string]tmpfilesEntry, dryRun bool) ([]st
 			}
 			if varLeftAlone[abs] {
 				if isDir && !declared && abs != "/var/run" {
-					lines = append(lines, tmpfilesLine(abs, true, st.Mode, itoa(int(st.Uid)), itoa(int(st.Gid)), ""))
+					lines = append(lines, tmpfilesDirLine(abs, st.Mode, users.name(st.Uid), groups.name(st.Gid)))
 				}
 				continue
 			}
@@ -84,21 +91,21 @@ func fixVar(r *rootdir.Dir, entries map[string]tmpfilesEntry, dryRun bool) ([]st
 				continue
 			}
 			if st.Mode&unix.S_IFMT == unix.S_IFLNK {
-				target, err := readlinkat(fd, name)
+				target, err := fsys.ReadLink(childRel)
 				if err != nil {
 					return fmt.Errorf("%s: %w", r.Host(childRel), err)
 				}
 				if dryRun {
-					lines = append(lines, "L "+escapeTmpfiles(abs)+" - - - - "+escapeTmpfiles(target))
+					lines = append(lines, tmpfilesLinkLine(abs, target))
 					continue
 				}
 				if err := unix.Unlinkat(fd, name, 0); err != nil {
 					return fmt.Errorf("removing %s: %w", r.Host(childRel), err)
 				}
-				lines = append(lines, "L "+escapeTmpfiles(abs)+" - - - - "+escapeTmpfiles(target))
+				lines = append(lines, tmpfilesLinkLine(abs, target))
 				continue
 			}
-			copyLine := "C " + escapeTmpfiles(abs) + " - - - - " + escapeTmpfiles("/"+path.Join(factoryDir, childRel))
+			copyLine := tmpfilesCopyLine(abs, "/"+path.Join(factoryDir, childRel))
 			if dryRun {
 				lines = append(lines, copyLine)
 				continue
@@ -162,13 +169,4 @@ func appendConf(r *rootdir.Dir, rel string, lines []string) error {
 		return fmt.Errorf("writing %s: %w", r.Host(rel), werr)
 	}
 	return nil
-}
-
-func readlinkat(fd int, name string) (string, error) {
-	buf := make([]byte, unix.PathMax)
-	n, err := unix.Readlinkat(fd, name, buf)
-	if err != nil {
-		return "", err
-	}
-	return string(buf[:n]), nil
 }

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-
 	"github.com/oslayer/oslayer/fixtures"
 	"github.com/oslayer/oslayer/layer"
 )
@@ -21,15 +19,6 @@ func newLoader(t *testing.T) *layer.Loader {
 	}
 	t.Cleanup(func() { l.Close() })
 	return l
-}
-
-// tripImage is the clean base plus the trip's layer.
-func tripImage(t *testing.T, trip fixtures.LintTrip, annotations map[string]string) v1.Image {
-	labels := fixtures.CleanBaseLabels
-	if trip.Labels != nil {
-		labels = trip.Labels
-	}
-	return fixtures.Image(t, labels, annotations, fixtures.Layer(t, fixtures.CleanBaseFiles()...), fixtures.Layer(t, trip.Layer...))
 }
 
 func findingLines(res *Result) []string {
@@ -46,7 +35,7 @@ func TestEveryRuleTripsOnItsFixture(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "layout")
 	images := []fixtures.Named{{Name: "base", Image: fixtures.Image(t, fixtures.CleanBaseLabels, nil, fixtures.Layer(t, fixtures.CleanBaseFiles()...))}}
 	for _, trip := range fixtures.LintTrips {
-		images = append(images, fixtures.Named{Name: trip.Name, Image: tripImage(t, trip, nil)})
+		images = append(images, fixtures.Named{Name: trip.Name, Image: trip.Image(t, nil)})
 	}
 	fixtures.WriteOCILayout(t, dir, images...)
 	tripped := map[string]bool{}

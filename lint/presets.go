@@ -19,12 +19,13 @@ var presetDirs = []string{"etc/systemd/system-preset", "usr/lib/systemd/system-p
 var unitDirs = []string{"etc/systemd/system", "usr/lib/systemd/system"}
 
 // presetRule is one line of a preset file: enable, disable or ignore the
-// units matching a glob.
+// units matching a glob, or the listed instances of a template.
 type presetRule struct {
-	enable  bool
-	verb    string
-	pattern string
-	file    string
+	enable    bool
+	verb      string
+	pattern   string
+	instances []string
+	file      string
 }
 
 // presets are a tree's preset rules in the order systemd applies them: all
@@ -47,7 +48,7 @@ func readPresets(fsys fs.FS) presets {
 			}
 			switch f[0] {
 			case "enable", "disable", "ignore":
-				out = append(out, presetRule{enable: f[0] == "enable", verb: f[0], pattern: f[1], file: "/" + byName[name]})
+				out = append(out, presetRule{enable: f[0] == "enable", verb: f[0], pattern: f[1], instances: f[2:], file: "/" + byName[name]})
 			}
 		}
 	}
@@ -59,11 +60,24 @@ func readPresets(fsys fs.FS) presets {
 // default, which this check does not count on.
 func (ps presets) enables(unit string) (presetRule, bool) {
 	for _, r := range ps {
-		if ok, _ := path.Match(r.pattern, unit); ok {
+		if r.matches(unit) {
 			return r, r.enable
 		}
 	}
 	return presetRule{}, false
+}
+
+// matches says whether the rule is about unit: "enable foo@.service a b"
+// is about foo@a.service and foo@b.service; else its glob matches as
+// fnmatch with FNM_NOESCAPE does, a backslash being itself (as in escaped
+// unit names: ostree-state-overlay@opt-my\x2dapp.service).
+func (r presetRule) matches(unit string) bool {
+	if len(r.instances) > 0 {
+		template, instance, ok := splitInstance(unit)
+		return ok && r.pattern == template && slices.Contains(r.instances, instance)
+	}
+	ok, _ := path.Match(strings.ReplaceAll(r.pattern, `\`, `\\`), unit)
+	return ok
 }
 
 // unitInstall is what a unit's [Install] section says.

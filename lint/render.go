@@ -25,6 +25,9 @@ const MaxItems = 5
 func WriteText(w io.Writer, res *Result, opts TextOptions) error {
 	ew := &errWriter{w: w}
 	fmt.Fprintf(ew, "oslayer lint %s (%s)\n", res.Target, res.Mode)
+	if res.Release != nil {
+		fmt.Fprintf(ew, "release: %s\n", res.Release)
+	}
 	if res.Base != "" {
 		fmt.Fprintf(ew, "base: %s (%s)\n", res.Base, res.BaseFrom)
 	}
@@ -55,8 +58,22 @@ func WriteText(w io.Writer, res *Result, opts TextOptions) error {
 		fmt.Fprintf(ew, "%s\n", wrap(r.Help, "  fix: ", "       ", 100))
 	}
 	k := res.Counts
-	fmt.Fprintf(ew, "\nChecks: %d passed, %d failed, %d skipped. Findings: %d fatal, %d %s, %d info.\n",
-		k.Passed, k.Failed, k.Skipped, k.Fatal, k.Warning, plural(k.Warning, "warning", "warnings"), k.Info)
+	// A check fails as its JUnit test case does: with findings that fail
+	// the gate. One with warnings only passes, unless warnings are fatal.
+	passed, warned, failed := 0, 0, 0
+	for _, c := range res.Checks {
+		switch {
+		case c.Status == Skipped:
+		case levelOf(byRule[c.Rule]) == Fatal, opts.FatalWarnings && levelOf(byRule[c.Rule]) == Warning:
+			failed++
+		case levelOf(byRule[c.Rule]) == Warning:
+			passed, warned = passed+1, warned+1
+		default:
+			passed++
+		}
+	}
+	fmt.Fprintf(ew, "\nChecks: %d passed (%d with warnings), %d failed, %d skipped. Findings: %d fatal, %d %s, %d info.\n",
+		passed, warned, failed, k.Skipped, k.Fatal, k.Warning, plural(k.Warning, "warning", "warnings"), k.Info)
 	if u := res.Update; u != nil && u.Download != nil {
 		d := u.Download
 		reused := 0.0

@@ -8,12 +8,8 @@ import (
 	"slices"
 )
 
-// accountFiles are where images keep users and groups: /etc, and /usr/lib
-// for the nss-altfiles layout of Fedora CoreOS and RHCOS.
-var accountFiles = []struct{ kind, etc, lib string }{
-	{"user", "etc/passwd", "usr/lib/passwd"},
-	{"group", "etc/group", "usr/lib/group"},
-}
+// accountKinds are the account files, and what their entries are called.
+var accountKinds = []struct{ file, kind string }{{"passwd", "user"}, {"group", "group"}}
 
 var accountChanged = &Rule{
 	ID: "account-changed", Level: Warning, Source: "oslayer", Relative: true, Upgrade: true,
@@ -23,9 +19,9 @@ var accountChanged = &Rule{
 		"Also note that /etc/passwd and /etc/group are merged three ways: a machine that added an account keeps its own files, and never gets the new release's changes to them.",
 	Check: func(_ context.Context, t *Target) ([]Finding, error) {
 		var out []Finding
-		for _, f := range accountFiles {
-			oldAccts := accountsIn(t.Previous.Tree.FS(), f.etc, f.lib)
-			newAccts := accountsIn(t.Tree.FS(), f.etc, f.lib)
+		for _, f := range accountKinds {
+			oldAccts := accountsIn(t.Previous.Tree.FS(), f.file)
+			newAccts := accountsIn(t.Tree.FS(), f.file)
 			for _, name := range slices.Sorted(maps.Keys(oldAccts)) {
 				old := oldAccts[name]
 				cur, ok := newAccts[name]
@@ -47,13 +43,15 @@ type account struct {
 	file string
 }
 
-// accountsIn reads the accounts of a passwd or group file and its
-// /usr/lib counterpart; /etc wins for a name in both.
-func accountsIn(fsys fs.FS, etc, lib string) map[string]account {
+// accountsIn reads the accounts of the passwd or group files of /etc and
+// /usr/lib (see accountFiles); /etc wins for a name in both.
+func accountsIn(fsys fs.FS, file string) map[string]account {
 	out := map[string]account{}
-	for _, file := range []string{lib, etc} {
-		for _, e := range readAccounts(fsys, file) {
-			out[e.Name] = account{e.ID, file}
+	for _, dir := range accountFiles {
+		for _, e := range readAccounts(fsys, dir+file) {
+			if _, seen := out[e.Name]; !seen {
+				out[e.Name] = account{e.ID, dir + file}
+			}
 		}
 	}
 	return out

@@ -6,7 +6,7 @@ var rules = []*Rule{
 	varRun, etcUsretc, bootcKargs, kernel, utf8Names, apiBaseDirectories, baseimageRoot,
 	buildahInjected, baseimageComposefs, varLog, varTmpfiles, sysusersRule, nonemptyBoot, nonemptyRunTmp,
 	// oslayer's own.
-	usrOverride, bootableLabels, sqliteWAL, setuidAdded, optState, etcModified, varPkgDB,
+	usrOverride, bootableLabels, sqliteWAL, setuidAdded, optState, etcModified, varPkgDB, volumesRule, releaseLabels,
 	// Between two releases (lint --previous OLD NEW).
 	varUpdateLost, etcMerge, presetUpdateLost, accountChanged, kernelArgsRemoved,
 	// Extension images against their host (lint NAME.raw --host IMAGE).

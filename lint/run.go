@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+
+	"github.com/oslayer/oslayer/layer"
 )
 
 // ruleRun is what one rule found on one target.
@@ -32,8 +34,13 @@ func Run(ctx context.Context, t *Target) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{Target: t.Name, Mode: t.Mode(), Findings: []Finding{}, Checks: []Check{}}
+	if rel, err := layer.ReleaseOf(t.Labels()); err == nil && !rel.IsZero() {
+		res.Release = &rel
+	}
 	if t.Base != nil {
 		res.Base, res.BaseFrom = t.Base.Name, t.Base.From.String()
+	}
+	if t.Base != nil && !t.Base.Whole {
 		if err := baseline(ctx, t, skip, runs); err != nil {
 			return nil, err
 		}

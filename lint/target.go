@@ -18,7 +18,8 @@ type Target struct {
 	// Image is the image linted; nil in rootfs mode.
 	Image *layer.Image
 	// Running is set when the rootfs is the root of the running system,
-	// as inside a container build: runtime-injected files are expected.
+	// as inside a container build: runtime-injected files are expected,
+	// and the checks bootc runs on the live root only (var-tmpfiles) run.
 	Running  bool
 	Packages []*pkgdb.DB
 	Owners   layer.Owners
@@ -32,6 +33,9 @@ type Target struct {
 	// InvalidNames are rootfs paths left out because their name or link
 	// target is not UTF-8.
 	InvalidNames []string
+	// Volumes are VOLUME paths given for a rootfs (Input.Volumes); see
+	// volumes for all of them.
+	Volumes []string
 	// Notes tell users how the target was judged.
 	Notes []string
 	// Options are the user's choices.
@@ -48,7 +52,11 @@ type Base struct {
 	Name string
 	From layer.BaseOrigin
 	// Image is the base image, for its labels.
-	Image    *layer.Image
+	Image *layer.Image
+	// Whole is set when the base is the whole target image (an
+	// ostree-encapsulated base linted on its own): no derived layers, so
+	// no finding is told new from inherited.
+	Whole    bool
 	Tree     *layer.Tree
 	Packages []*pkgdb.DB
 	// Changes are the paths the target changes, attributed to the base's
@@ -80,6 +88,9 @@ type Input struct {
 	// base it names (or none, when it names none: checks relative to a
 	// base then use the package records); for a rootfs, none.
 	Base string
+	// Volumes are VOLUME paths the image declares, for a rootfs, which has
+	// no image config (finalize --volume: a build cannot see its VOLUMEs).
+	Volumes []string
 	// Previous names the release machines upgrade from (an image
 	// reference); Etc a machine's /etc to predict its merge.
 	Previous, Etc string
@@ -107,6 +118,7 @@ func Open(ctx context.Context, in Input) (*Target, error) {
 	t.source = src
 	t.Name, t.Image, t.Tree, t.Packages = src.Name, src.Image, src.Tree, src.Packages
 	t.Running = src.Dir == "/"
+	t.Volumes = in.Volumes
 	t.Notes = append(t.Notes, src.Notes...)
 	if src.Base == nil && src.Image != nil {
 		t.Notes = append(t.Notes, "no base image known (pass --base): changes to base content are judged against the package databases")
@@ -118,6 +130,7 @@ func Open(ctx context.Context, in Input) (*Target, error) {
 			Name: src.BaseName(), From: src.Base.From, Image: src.Base.Prefix(), Tree: src.Base.Tree, Packages: src.Base.Packages,
 			Changes:        diff.Changes(src, diff.CompareOptions{}),
 			PackageChanges: diff.ComparePackages(src.Base.Packages, src.Packages),
+			Whole:          src.Image != nil && src.Base.Layers == len(src.Image.Layers) && src.Base.SharesLayers(src.Image),
 		}
 	}
 	t.Owners = layer.NewOwners(t.Tree, t.Packages)

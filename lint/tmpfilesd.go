@@ -2,7 +2,6 @@ package lint
 
 import (
 	"bufio"
-	"fmt"
 	"io/fs"
 	"maps"
 	"path"
@@ -18,20 +17,39 @@ var tmpfilesDirs = []string{"etc/tmpfiles.d", "usr/lib/tmpfiles.d"}
 // tmpfilesEntry is one line of tmpfiles.d.
 type tmpfilesEntry struct {
 	Type string // "d", "L+", "C", ...
-	Path string
+	Path string // as declared
 	File string // which file declared it
 }
 
-// readTmpfiles returns the tmpfiles.d entries of the tree by path. Lines
-// using specifiers (%h) or globs are not literal paths and are left out.
-func readTmpfiles(fsys fs.FS) map[string]tmpfilesEntry {
+// readTmpfiles returns the tmpfiles.d entries of the root by the path each
+// declares, with the symlinks in its parent directories resolved as they
+// are in the root: "d /root/.ssh" declares /var/roothome/.ssh where /root
+// links to var/roothome, as bootc matches them. The last component is
+// never followed: it is what the line declares. A line whose parent does
+// not resolve to a directory declares nothing that can exist. Lines using
+// specifiers (%h) or globs are not literal paths and are left out.
+func readTmpfiles(fsys fs.ReadLinkFS) map[string]tmpfilesEntry {
 	out := map[string]tmpfilesEntry{}
+	parents := map[string]string{} // declared parent → real one, "" when it does not resolve
 	files := confFiles(fsys, tmpfilesDirs, ".conf")
 	for _, p := range slices.Sorted(maps.Keys(files)) {
 		for _, ent := range parseTmpfiles(files[p]) {
-			if _, ok := out[ent.Path]; !ok {
+			dir, leaf := path.Split(ent.Path)
+			dir = strings.Trim(dir, "/")
+			real, ok := parents[dir]
+			if !ok {
+				if r, resolved := realDir(fsys, dir); resolved {
+					real = "/" + r
+				}
+				parents[dir] = real
+			}
+			if real == "" || leaf == "" {
+				continue
+			}
+			key := strings.TrimSuffix(real, "/") + "/" + leaf
+			if _, ok := out[key]; !ok {
 				ent.File = "/" + p
-				out[ent.Path] = ent
+				out[key] = ent
 			}
 		}
 	}
@@ -58,16 +76,19 @@ func parseTmpfiles(data string) []tmpfilesEntry {
 }
 
 // splitQuoted splits a line into whitespace-separated fields, honouring
-// double quotes and C escapes (\x20, \\) as systemd does.
+// double and single quotes and C escapes (\x20, \\) as systemd does.
 func splitQuoted(line string) []string {
 	var out []string
 	var cur strings.Builder
-	inField, quoted := false, false
+	inField := false
+	var quote byte // the quote character of an open quote
 	for i := 0; i < len(line); i++ {
 		c := line[i]
 		switch {
-		case c == '"':
-			quoted, inField = !quoted, true
+		case quote == 0 && (c == '"' || c == '\''):
+			quote, inField = c, true
+		case quote != 0 && c == quote:
+			quote = 0
 		case c == '\\' && i+1 < len(line):
 			i++
 			switch line[i] {
@@ -84,11 +105,13 @@ func splitQuoted(line string) []string {
 				cur.WriteByte('\n')
 			case 't':
 				cur.WriteByte('\t')
+			case 'r':
+				cur.WriteByte('\r')
 			default:
 				cur.WriteByte(line[i])
 			}
 			inField = true
-		case (c == ' ' || c == '\t') && !quoted:
+		case (c == ' ' || c == '\t') && quote == 0:
 			if inField {
 				out = append(out, cur.String())
 				cur.Reset()
@@ -103,28 +126,4 @@ func splitQuoted(line string) []string {
 		out = append(out, cur.String())
 	}
 	return out
-}
-
-// tmpfilesLine suggests the tmpfiles.d line that declares a directory or
-// symlink, as bootc does.
-func tmpfilesLine(p string, isDir bool, mode uint32, user, group, target string) string {
-	if isDir {
-		return fmt.Sprintf("d %s %04o %s %s - -", escapeTmpfiles(p), mode&0o7777, user, group)
-	}
-	return "L " + escapeTmpfiles(p) + " - - - - " + escapeTmpfiles(target)
-}
-
-func escapeTmpfiles(p string) string {
-	if !strings.ContainsAny(p, " \t\\\"\n") {
-		return p
-	}
-	var b strings.Builder
-	for _, c := range []byte(p) {
-		if slices.Contains([]byte(" \t\\\"\n"), c) {
-			b.WriteString(`\x` + strconv.FormatUint(uint64(c)|0x100, 16)[1:])
-			continue
-		}
-		b.WriteByte(c)
-	}
-	return b.String()
 }

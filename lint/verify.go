@@ -62,7 +62,10 @@ func (t *Target) verify(ctx context.Context) ([]diff.Change, error) {
 	}
 	slices.Sort(paths)
 	users, groups := t.accounts()
-	filters := readDpkgFilters(t.Tree.FS())
+	filters, err := pkgdb.ReadDpkgFilters(t.Tree.FS())
+	if err != nil {
+		return nil, err
+	}
 	dpkgOnly := len(t.Packages) > 0
 	for _, db := range t.Packages {
 		dpkgOnly = dpkgOnly && db.Kind == pkgdb.KindDpkg
@@ -146,12 +149,12 @@ func underVerifiedArea(p string) bool {
 // missing reports a package file that is not there, unless the package
 // manager left it out on purpose: rpm records that (FileNotInstalled),
 // dpkg does not, so its path-exclude filters are applied here.
-func missing(p string, recs []record, filters dpkgFilters) (diff.Change, bool) {
+func missing(p string, recs []record, filters pkgdb.DpkgFilters) (diff.Change, bool) {
 	for _, r := range recs {
 		if r.file.IsConfig() {
 			return diff.Change{}, false // a removed config file is the admin's business
 		}
-		if r.kind == pkgdb.KindDpkg && (filters.excluded(r.file.Path) || filters.excluded(p)) {
+		if r.kind == pkgdb.KindDpkg && (filters.Excluding(r.file.Path) != nil || filters.Excluding(p) != nil) {
 			return diff.Change{}, false
 		}
 	}

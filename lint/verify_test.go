@@ -10,28 +10,6 @@ import (
 	"github.com/oslayer/oslayer/fixtures"
 )
 
-func TestFnmatchAsDpkg(t *testing.T) {
-	var f dpkgFilters
-	for _, l := range []struct {
-		include bool
-		glob    string
-	}{{false, "/usr/share/doc/*"}, {true, "/usr/share/doc/*/copyright"}, {false, "/usr/share/man/man[1-9]/*.gz"}} {
-		f = append(f, dpkgFilter{include: l.include, re: fnmatchRegexp(l.glob)})
-	}
-	for p, want := range map[string]bool{
-		"/usr/share/doc/hello/README":    true,
-		"/usr/share/doc/hello/sub/x":     true,
-		"/usr/share/doc/hello/copyright": false,
-		"/usr/share/man/man1/hello.1.gz": true,
-		"/usr/share/man/mann/hello.n.gz": false,
-		"/usr/bin/hello":                 false,
-	} {
-		if got := f.excluded(p); got != want {
-			t.Errorf("excluded(%q) = %v, want %v", p, got, want)
-		}
-	}
-}
-
 // TestVerifyDpkgHonoursPathExclude installs a real package with dpkg
 // --path-exclude: a documentation file dpkg left out is no change when the
 // image's dpkg.cfg.d says so, and a removal when it does not.

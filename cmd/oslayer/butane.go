@@ -26,6 +26,7 @@ func newButaneCmd() *cobra.Command {
 		firstbootOut string
 		compression  string
 		strict       bool
+		labelArgs    []string
 		render       butane.RenderOptions
 		output       writeOutput
 	)
@@ -62,6 +63,13 @@ them is $SOURCE_DATE_EPOCH, else the base image's creation time, else 1970.`,
 			}
 			if dest != "" && base == "" {
 				return &exitError{code: 2, msg: "--dest needs --base"}
+			}
+			if len(labelArgs) > 0 && dest == "" {
+				return &exitError{code: 2, msg: "--label needs --dest: only an image has labels"}
+			}
+			labels, err := parseLabels(labelArgs)
+			if err != nil {
+				return err
 			}
 			if err := output.validate(); err != nil {
 				return err
@@ -132,6 +140,9 @@ them is $SOURCE_DATE_EPOCH, else the base image's creation time, else 1970.`,
 				rep.Output, rep.Target = "image", dest
 				c := layer.Compression(compression)
 				image, ierr := res.Image(baseImg, target, name, c, created)
+				if ierr == nil {
+					image, ierr = layer.SetLabels(image, labels)
+				}
 				if ierr != nil {
 					return ierr
 				}
@@ -142,6 +153,7 @@ them is $SOURCE_DATE_EPOCH, else the base image's creation time, else 1970.`,
 				dopts.Progress = bars.hook()
 				if err = layer.Write(ctx, image, dest, dopts); err == nil {
 					err = rep.image(image)
+					rep.Release = writtenRelease(image)
 				}
 			}
 			bars.stop()
@@ -168,6 +180,7 @@ them is $SOURCE_DATE_EPOCH, else the base image's creation time, else 1970.`,
 	f.StringVar(&filesDir, "files-dir", "", "directory for local: sources (as butane --files-dir)")
 	f.StringVar(&firstbootOut, "firstboot-out", "", "write the firstboot-only parts here as an Ignition config of the same spec version")
 	f.BoolVar(&strict, "strict", false, "fail on warnings")
+	f.StringArrayVar(&labelArgs, "label", nil, "with --dest: set a label (K=V) or remove one (K-) on the image; repeatable")
 	f.BoolVar(&render.AllowOverride, "allow-override", false, "allow changing base content (append to a base file, replace one under /usr)")
 	f.BoolVar(&render.AllowRemote, "allow-remote", false, "fetch http(s) sources that have a verification hash")
 	output.addFlags(cmd)
@@ -277,6 +290,8 @@ type butaneReport struct {
 		Parts []string `json:"parts"`
 	} `json:"firstboot,omitempty"`
 	Messages []string `json:"messages,omitempty"`
+	// Release is what the image's release labels say (--dest only).
+	Release *layer.Release `json:"release,omitempty"`
 }
 
 func newButaneReport(res *butane.Result, firstbootOut string) *butaneReport {

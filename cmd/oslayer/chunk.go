@@ -174,10 +174,11 @@ func runChunk(cmd *cobra.Command, img imageOptions, src, rootfs, priorRef, dest,
 		return err
 	}
 	return out.written(cmd.OutOrStdout(), digest, struct {
-		Destination string `json:"destination"`
-		Compression string `json:"compression"`
+		Destination string         `json:"destination"`
+		Compression string         `json:"compression"`
+		Release     *layer.Release `json:"release,omitempty"`
 		*chunk.Report
-	}{dest, string(opts.Write.Compression), rep})
+	}{dest, string(opts.Write.Compression), writtenRelease(res.Image), rep})
 }
 
 // chunkMemoryLimit is the heap size from which the collector works harder.
@@ -197,7 +198,7 @@ func parseLabels(args []string) (map[string]*string, error) {
 		}
 		return nil, &exitError{code: 2, msg: fmt.Sprintf("--label %q: want KEY=VALUE or KEY-", a)}
 	}
-	return out, nil
+	return out, checkReleaseLabels(out)
 }
 
 // sourceDateEpoch reads $SOURCE_DATE_EPOCH: nil when unset, an error

@@ -140,7 +140,7 @@ func withPrefix(prefix string, values []string) []cobra.Completion {
 // completeRuleIDs completes lint's --skip: the rules not skipped yet,
 // with what they check.
 func completeRuleIDs(cmd *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-	skipped, _ := cmd.Flags().GetStringArray("skip")
+	skipped, _ := cmd.Flags().GetStringSlice("skip")
 	var out []cobra.Completion
 	for _, r := range lint.Rules() {
 		if strings.HasPrefix(r.ID, toComplete) && !slices.Contains(skipped, r.ID) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -23,6 +24,7 @@ func newDiffCmd() *cobra.Command {
 		stat     bool
 		rootfs   string
 		filter   filterOptions
+		logs     changelogOptions
 	)
 	cmd := &cobra.Command{
 		Use:   "diff [BASE] DERIVED | diff BASE --rootfs DIR",
@@ -39,6 +41,12 @@ summed up on one line unless --all. --stat counts changes and bytes per area
 and per package instead. --path and --kind keep only some file changes, in
 every format; the summary (and --exit-code) then count only those.
 
+--changelogs lists, under each upgraded or downgraded package, the entries of
+its changelog between the two versions, newest first (rpm: from the rpm
+header; dpkg: /usr/share/doc/PKG/changelog.Debian.gz of the image), and the
+CVE ids they name; --changelogs=N at most N entries a package. A package whose
+image carries no changelog says why.
+
 With one image, the base is found from the image itself: the ostree.final-diffid
 label of an encapsulated base, or the org.opencontainers.image.base.name and
 .base.digest annotations buildah and podman write.`,
@@ -48,7 +56,8 @@ label of an encapsulated base, or the org.opencontainers.image.base.name and
   oslayer diff quay.io/fedora/fedora-bootc:41 --rootfs /
   oslayer diff --stat registry/os:1.0 registry/os:1.1
   oslayer diff --path '/etc/**' --kind added,removed BASE DERIVED
-  oslayer diff --path '/usr/lib/**/*.pyc' --all BASE DERIVED`,
+  oslayer diff --path '/usr/lib/**/*.pyc' --all BASE DERIVED
+  oslayer diff --changelogs=5 registry/os:1.0 registry/os:1.1`,
 		Args:              cobra.RangeArgs(0, 2),
 		ValidArgsFunction: completeImageArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -60,7 +69,8 @@ label of an encapsulated base, or the org.opencontainers.image.base.name and
 			if err != nil {
 				return err
 			}
-			req := diff.Request{Rootfs: rootfs, IncludeMtime: mtime, Layers: layers, Filter: f, Stat: stat}
+			req := diff.Request{Rootfs: rootfs, IncludeMtime: mtime, Layers: layers, Filter: f, Stat: stat,
+				Changelogs: logs.on, ChangelogLimit: logs.limit}
 			switch {
 			case rootfs != "" && len(args) == 1:
 				req.Base = args[0]
@@ -111,6 +121,7 @@ label of an encapsulated base, or the org.opencontainers.image.base.name and
 	f.BoolVar(&stat, "stat", false, "count changes and bytes per area and per package instead of listing files (JSON: adds \"stat\")")
 	f.StringVar(&rootfs, "rootfs", "", "compare BASE with this directory tree instead of an image")
 	filter.addFlags(cmd)
+	logs.addFlags(cmd)
 	completeFlag(cmd, "format", completeValues(diffFormats...))
 	completeFlag(cmd, "rootfs", completeDirs)
 	completeFlag(cmd, "kind", completeKinds)
@@ -157,3 +168,42 @@ func (o *filterOptions) filter() (*diff.Filter, error) {
 	}
 	return f, nil
 }
+
+// changelogOptions are diff's --changelogs[=N].
+type changelogOptions struct {
+	// on adds changelogs; limit is how many entries a package shows at
+	// most (0: all).
+	on    bool
+	limit int
+}
+
+func (o *changelogOptions) addFlags(cmd *cobra.Command) {
+	cmd.Flags().Var(o, "changelogs", "under each upgraded or downgraded package, its changelog entries between the two versions (at most N; all without a number) and the CVE ids they name")
+	cmd.Flags().Lookup("changelogs").NoOptDefVal = "all"
+}
+
+// String, Set and Type make the options a pflag.Value.
+func (o *changelogOptions) String() string {
+	switch {
+	case !o.on:
+		return ""
+	case o.limit == 0:
+		return "all"
+	}
+	return strconv.Itoa(o.limit)
+}
+
+func (o *changelogOptions) Set(s string) error {
+	if s == "all" {
+		o.on, o.limit = true, 0
+		return nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return fmt.Errorf("want a number of entries, 1 or more, or all")
+	}
+	o.on, o.limit = true, n
+	return nil
+}
+
+func (o *changelogOptions) Type() string { return "N" }

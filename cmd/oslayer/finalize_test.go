@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/oslayer/oslayer/fixtures"
+	"github.com/oslayer/oslayer/lint"
 )
 
 // rpmBase is a bootable fixture base with a shell, the host's rpm and a
@@ -67,7 +69,9 @@ RUN --mount=type=bind,source=.,target=/ctx /ctx/oslayer finalize
 		if err != nil {
 			t.Fatalf("build failed: %v\n%s", err, out)
 		}
-		for _, want := range []string{"/tmp: removed 1 files", "/var/cache: removed 1 files and 1 directories", "/usr/lib/sysimage/rpm/rpmdb.sqlite: merged and removed its write-ahead log", "PASS"} {
+		// var-tmpfiles runs on the live root of the build, as bootc's does.
+		for _, want := range []string{"/tmp: removed 1 files", "/var/cache: removed 1 files and 1 directories", "/usr/lib/sysimage/rpm/rpmdb.sqlite: merged and removed its write-ahead log",
+			"var-tmpfiles (warning): content in /var needs systemd tmpfiles.d entries", "PASS"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("build output lacks %q:\n%s", want, out)
 			}
@@ -113,6 +117,52 @@ RUN --mount=type=bind,source=.,target=/ctx /ctx/oslayer finalize %FLAGS%
 			t.Fatalf("build failed: %v\n%s", err, out)
 		}
 	})
+
+	// The Containerfile lines the README gives for a VOLUME.
+	const volume = `FROM oci:%LAYOUT%:base
+RUN mkdir -p /opt/app/data && echo seed > /opt/app/data/seed
+RUN --mount=type=bind,source=.,target=/ctx /ctx/oslayer finalize --volumes --volume /opt/app/data
+VOLUME /opt/app/data
+`
+	t.Run("a VOLUME is kept by a bind mount from /var, and lint sees it kept", func(t *testing.T) {
+		out, err := buildWith(t, bh, layout, volume, "localhost/volume:1", nil)
+		if err != nil {
+			t.Fatalf("build failed: %v\n%s", err, out)
+		}
+		for _, want := range []string{"--volumes: /opt/app/data: opt-app-data.mount binds /var/lib/volumes/opt-app-data there, seeded at first boot from /usr/share/factory/opt/app/data", "PASS"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("build output lacks %q:\n%s", want, out)
+			}
+		}
+		mnt := bh.Mount(bh.From("localhost/volume:1"))
+		if ents, err := os.ReadDir(filepath.Join(mnt, "opt/app/data")); err != nil || len(ents) != 0 {
+			t.Errorf("the mount point /opt/app/data ships %v (%v)", ents, err)
+		}
+		if data, err := os.ReadFile(filepath.Join(mnt, "usr/share/factory/opt/app/data/seed")); err != nil || string(data) != "seed\n" {
+			t.Errorf("the seed: %q, %v", data, err)
+		}
+		if _, err := os.Stat(filepath.Join(mnt, "usr/lib/systemd/system/local-fs.target.wants/opt-app-data.mount")); err != nil {
+			t.Errorf("the mount unit is not enabled: %v", err)
+		}
+		// Image mode reads the VOLUME from the image config.
+		stdout, stderr, code := oslayer(t, t.TempDir(), "lint", "--format", "json", "containers-storage:"+bh.Store()+"localhost/volume:1", "--base", "oci:"+layout+":base")
+		var res lint.Result
+		if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+			t.Fatalf("lint: exit %d, %v\n%s\n%s", code, err, stdout, stderr)
+		}
+		checked := false
+		for _, c := range res.Checks {
+			if c.Rule == "volumes" {
+				checked = true
+				if c.Status != lint.Passed {
+					t.Errorf("the volumes check %s (%s): %+v", c.Status, c.Reason, res.Findings)
+				}
+			}
+		}
+		if !checked {
+			t.Errorf("lint ran no volumes check: %+v", res.Checks)
+		}
+	})
 }
 
 // TestFinalizeCLI: --dry-run changes nothing; a failing lint names its
@@ -139,6 +189,10 @@ func TestFinalizeCLI(t *testing.T) {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}
+	}
+	_, stderr, code = oslayer(t, t.TempDir(), "finalize", "--rootfs", root, "--volumes")
+	if code != 2 || !strings.Contains(stderr, "--volumes: name each VOLUME with --volume PATH") {
+		t.Errorf("--volumes without --volume: exit %d\n%s", code, stderr)
 	}
 	// This machine's / (a dry run changes nothing even if it were let
 	// through): unless it is a bootable root, finalize must refuse it.

@@ -27,7 +27,7 @@ type lintOptions struct {
 func (o *lintOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.format, "format", "text", "output format: text, json, sarif or junit")
-	f.StringArrayVar(&o.skip, "skip", nil, "do not run this rule (repeatable)")
+	f.StringSliceVar(&o.skip, "skip", nil, "do not run these rules (comma-separated, repeatable)")
 	f.BoolVar(&o.fatalWarnings, "fatal-warnings", false, "fail on warnings too")
 	f.BoolVar(&o.noTruncate, "no-truncate", false, "list every finding (text output shows 5 per rule)")
 	f.BoolVar(&o.allowOverride, "allow-override", false, "accept changes to base content under /usr, like LABEL ostree.override=true")

@@ -27,13 +27,9 @@ func TestLintImagesInARegistry(t *testing.T) {
 	cache := t.TempDir()
 	for _, trip := range fixtures.LintTrips {
 		t.Run(trip.Name, func(t *testing.T) {
-			labels := fixtures.CleanBaseLabels
-			if trip.Labels != nil {
-				labels = trip.Labels
-			}
 			// As buildah writes them for an image built FROM the base.
 			anns := map[string]string{layer.BaseNameAnnotation: baseRef, layer.BaseDigestAnnotation: baseDigest.String()}
-			img := fixtures.Image(t, labels, anns, fixtures.Layer(t, fixtures.CleanBaseFiles()...), fixtures.Layer(t, trip.Layer...))
+			img := trip.Image(t, anns)
 			ref := reg + "/os/" + trip.Name + ":1"
 			r, _ := name.ParseReference(ref)
 			if err := remote.Write(r, img); err != nil {

@@ -24,6 +24,6 @@ Exit codes: 0 success, 1 policy failure (e.g. diff --exit-code found changes),
 	}
 	root.SetVersionTemplate("oslayer {{.Version}}\n")
 	root.PersistentFlags().BoolP("quiet", "q", false, "draw no progress bars (they are drawn only when stderr is a terminal)")
-	root.AddCommand(newVersionCmd(), newDiffCmd(), newLintCmd(), newFinalizeCmd(), newButaneCmd(), newChunkCmd(), newSysextCmd(), newManCmd())
+	root.AddCommand(newVersionCmd(), newDiffCmd(), newLintCmd(), newFinalizeCmd(), newButaneCmd(), newChunkCmd(), newGraphCmd(), newSysextCmd(), newManCmd())
 	return root
 }

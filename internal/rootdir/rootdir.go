@@ -128,10 +128,55 @@ func (r *Dir) MkdirAll(rel string) (int, error) {
 }
 
 // ReadFS returns the root as an fs.FS that refuses symlinks at every
-// component, and so cannot leave the root.
-func (r *Dir) ReadFS() fs.FS { return readFS{r} }
+// component, and so cannot leave the root. Lstat and ReadLink see a final
+// symlink itself; its parents must be plain directories.
+func (r *Dir) ReadFS() fs.ReadLinkFS { return readFS{r} }
 
 type readFS struct{ r *Dir }
+
+// parent opens the directory holding name, refusing symlinks on the way.
+func (f readFS) parent(op, name string) (int, string, error) {
+	if !fs.ValidPath(name) || name == "." {
+		return -1, "", &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
+	}
+	dir, base := path.Split(name)
+	dfd, err := f.r.OpenDir(strings.TrimSuffix(dir, "/"))
+	if err != nil {
+		return -1, "", &fs.PathError{Op: op, Path: name, Err: fs.ErrNotExist}
+	}
+	return dfd, base, nil
+}
+
+// Lstat describes name without following it.
+func (f readFS) Lstat(name string) (fs.FileInfo, error) {
+	dfd, base, err := f.parent("lstat", name)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(dfd)
+	fd, err := unix.Openat(dfd, base, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &fs.PathError{Op: "lstat", Path: name, Err: err}
+	}
+	file := os.NewFile(uintptr(fd), base)
+	defer file.Close()
+	return file.Stat()
+}
+
+// ReadLink returns the target of the symlink at name.
+func (f readFS) ReadLink(name string) (string, error) {
+	dfd, base, err := f.parent("readlink", name)
+	if err != nil {
+		return "", err
+	}
+	defer unix.Close(dfd)
+	buf := make([]byte, unix.PathMax)
+	n, err := unix.Readlinkat(dfd, base, buf)
+	if err != nil {
+		return "", &fs.PathError{Op: "readlink", Path: name, Err: err}
+	}
+	return string(buf[:n]), nil
+}
 
 // Open opens a file below the root for reading.
 func (f readFS) Open(name string) (fs.File, error) {
@@ -146,10 +191,9 @@ func (f readFS) Open(name string) (fs.File, error) {
 		}
 		return os.NewFile(uintptr(fd), r.root), nil
 	}
-	dir, base := path.Split(name)
-	dfd, err := r.OpenDir(strings.TrimSuffix(dir, "/"))
+	dfd, base, err := f.parent("open", name)
 	if err != nil {
-		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+		return nil, err
 	}
 	defer unix.Close(dfd)
 	fd, err := unix.Openat(dfd, base, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)

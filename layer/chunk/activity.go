@@ -1,11 +1,7 @@
 package chunk
 
 import (
-	"bufio"
-	"compress/gzip"
-	"io"
 	"io/fs"
-	"net/mail"
 	"strings"
 	"time"
 
@@ -17,9 +13,6 @@ import (
 // release's security and point updates without going back to its
 // development.
 const ActivityWindow = 2 * 365 * 24 * time.Hour
-
-// maxChangelog bounds how much of one dpkg changelog is decompressed.
-const maxChangelog = 1 << 20
 
 // activity counts, per source package, the distinct days with a changelog
 // entry in the ActivityWindow before the newest entry of any package in
@@ -40,7 +33,7 @@ func activity(fsys fs.FS, dbs []*pkgdb.DB) map[string]int {
 			}
 			times := p.ChangeTimes
 			if db.Kind == pkgdb.KindDpkg {
-				times = debianChangelog(fsys, p.Name)
+				times = debianChangelog(fsys, p)
 			}
 			for _, t := range times {
 				if days[src] == nil {
@@ -66,45 +59,29 @@ func activity(fsys fs.FS, dbs []*pkgdb.DB) map[string]int {
 // debianChangelog returns the dates of a dpkg package's changelog
 // entries, newest first, stopping at the first one more than
 // ActivityWindow older than the newest.
-func debianChangelog(fsys fs.FS, pkg string) []int64 {
-	for _, name := range []string{"changelog.Debian.gz", "changelog.gz"} {
-		f, err := fsys.Open("usr/share/doc/" + pkg + "/" + name)
+func debianChangelog(fsys fs.FS, p *pkgdb.Package) []int64 {
+	files := pkgdb.DebianChangelogFiles(p)
+	for _, name := range []string{files.Debian, files.Native} {
+		f, err := fsys.Open(strings.TrimPrefix(name, "/"))
 		if err != nil {
 			continue
 		}
 		defer f.Close()
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			return nil
+		var out []int64
+		for e, err := range pkgdb.DebianChangelog(f) {
+			if err != nil {
+				break
+			}
+			if e.Time.IsZero() {
+				continue
+			}
+			t := e.Time.Unix()
+			if len(out) > 0 && t < out[0]-int64(ActivityWindow/time.Second) {
+				break
+			}
+			out = append(out, t)
 		}
-		return changelogDates(io.LimitReader(zr, maxChangelog))
+		return out
 	}
 	return nil
-}
-
-// changelogDates reads a Debian changelog: each entry ends with a trailer
-// line " -- Name <email>  Date", the date in RFC 5322 form.
-func changelogDates(r io.Reader) []int64 {
-	var out []int64
-	sc := bufio.NewScanner(r)
-	sc.Buffer(nil, 64<<10)
-	for sc.Scan() {
-		line, ok := strings.CutPrefix(sc.Text(), " -- ")
-		if !ok {
-			continue
-		}
-		i := strings.LastIndex(line, ">  ")
-		if i < 0 {
-			continue
-		}
-		t, err := mail.ParseDate(strings.TrimSpace(line[i+3:]))
-		if err != nil {
-			continue
-		}
-		if len(out) > 0 && t.Unix() < out[0]-int64(ActivityWindow/time.Second) {
-			break
-		}
-		out = append(out, t.Unix())
-	}
-	return out
 }

@@ -58,12 +58,13 @@ func TestActivity(t *testing.T) {
 	}
 }
 
-func TestChangelogDatesStopsAtTheWindow(t *testing.T) {
-	var b strings.Builder
+func TestDebianChangelogStopsAtTheWindow(t *testing.T) {
+	var dates []string
 	for y := 2026; y > 1900; y-- {
-		fmt.Fprintf(&b, " -- A <a@b>  Mon, 01 Jun %d 00:00:00 +0000\n", y)
+		dates = append(dates, fmt.Sprintf("Mon, 01 Jun %d 00:00:00 +0000", y))
 	}
-	if got := changelogDates(strings.NewReader(b.String())); len(got) != 3 {
+	fsys := fstest.MapFS{"usr/share/doc/old/changelog.Debian.gz": {Data: changelog(t, "old", dates...)}}
+	if got := debianChangelog(fsys, &pkgdb.Package{Name: "old"}); len(got) != 3 {
 		t.Errorf("read %d dates, want the 3 in the window", len(got))
 	}
 }

@@ -47,7 +47,7 @@ func TestTestdata(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", s.file, err)
 		}
-		pkgs, err := rpmPackages(context.Background(), blobs)
+		pkgs, err := rpmPackages(context.Background(), blobs, ReadOptions{})
 		if err != nil {
 			t.Fatalf("%s: %v", s.file, err)
 		}
@@ -108,7 +108,7 @@ func makeTestdata(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, b := range blobs {
-		if p, err := packageFromHeader(b); err == nil && p.Name == "hello" {
+		if p, err := packageFromHeader(b, ReadOptions{Changelogs: true}); err == nil && p.Name == "hello" {
 			writeTestdata(t, "rpm/header.bin", b)
 		}
 	}
@@ -152,10 +152,14 @@ func FuzzHeader(f *testing.F) {
 			f.Add(b)
 		}
 	}
+	f.Add(makeHeader(true, append(basicValues(), changelogValues()...)...))
 	f.Fuzz(func(t *testing.T, blob []byte) {
-		p, err := packageFromHeader(blob)
+		p, err := packageFromHeader(blob, ReadOptions{Changelogs: true})
 		if err != nil {
 			return
+		}
+		if p.Changelog != nil && len(p.Changelog) != len(p.ChangeTimes) {
+			t.Errorf("%d changelog entries for %d CHANGELOGTIME values", len(p.Changelog), len(p.ChangeTimes))
 		}
 		if !slices.IsSortedFunc(p.Files, func(a, b File) int { return strings.Compare(a.Path, b.Path) }) {
 			t.Errorf("files not sorted: %v", p.Files)
@@ -173,7 +177,7 @@ func fuzzBlobs(t *testing.T, data []byte, parse func([]byte) ([][]byte, error)) 
 	total := 0
 	for _, b := range blobs {
 		total += len(b)
-		_, _ = packageFromHeader(b)
+		_, _ = packageFromHeader(b, ReadOptions{Changelogs: true})
 	}
 	if total > len(data) {
 		t.Errorf("%d bytes of blobs from a %d-byte file", total, len(data))

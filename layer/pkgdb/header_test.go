@@ -111,7 +111,7 @@ func TestPackageFromHeader(t *testing.T) {
 		},
 	}
 	for _, region := range []bool{false, true} {
-		got, err := packageFromHeader(makeHeader(region, basicValues()...))
+		got, err := packageFromHeader(makeHeader(region, basicValues()...), ReadOptions{})
 		if err != nil {
 			t.Fatalf("region %v: %v", region, err)
 		}
@@ -132,7 +132,7 @@ func TestPackageFromHeader(t *testing.T) {
 		strs(tagOldFilenames, "/bin/old", "/etc//old.conf"),
 		i32s(tagFileSizes, 3, 4), strs(tagFileDigests, "aa", "bb"),
 	}
-	got, err := packageFromHeader(makeHeader(false, old...))
+	got, err := packageFromHeader(makeHeader(false, old...), ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,12 +146,12 @@ func TestPackageFromHeader(t *testing.T) {
 
 	// A value added after the region (a "dribble") wins.
 	dribble := append(basicValues(), str(tagArch, "noarch"))
-	if got, err := packageFromHeader(makeHeader(true, dribble...)); err != nil || got.Arch != "noarch" {
+	if got, err := packageFromHeader(makeHeader(true, dribble...), ReadOptions{}); err != nil || got.Arch != "noarch" {
 		t.Errorf("dribble ARCH: got %q, %v; want noarch", got.Arch, err)
 	}
 
 	pubkey := []tv{str(tagName, "gpg-pubkey"), str(tagVersion, "5323552a"), str(tagRelease, "6112bcdc")}
-	if _, err := packageFromHeader(makeHeader(false, pubkey...)); !errors.Is(err, errPubkey) {
+	if _, err := packageFromHeader(makeHeader(false, pubkey...), ReadOptions{}); !errors.Is(err, errPubkey) {
 		t.Errorf("gpg-pubkey: err = %v, want errPubkey", err)
 	}
 }
@@ -196,7 +196,7 @@ func TestPackageFromHeaderErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := packageFromHeader(tt.blob)
+			_, err := packageFromHeader(tt.blob, ReadOptions{Changelogs: true})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want one containing %q", err, tt.want)
 			}

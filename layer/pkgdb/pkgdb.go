@@ -45,6 +45,10 @@ type Package struct {
 	// Unix seconds, as the header lists them: newest first); nil for dpkg,
 	// whose database keeps no changelog.
 	ChangeTimes []int64
+	// Changelog is rpm's changelog (CHANGELOGTIME, CHANGELOGNAME,
+	// CHANGELOGTEXT), newest first, when ReadOptions.Changelogs asks for
+	// it; nil otherwise, and for dpkg (see DebianChangelog).
+	Changelog []ChangelogEntry
 	// Files are the paths the package owns, sorted by Path.
 	Files []File
 }

@@ -43,10 +43,23 @@ const (
 // directory that is a symlink to another (var/lib/rpm on Fedora), is left
 // out.
 func Read(ctx context.Context, fsys fs.FS) ([]*DB, error) {
+	return ReadWith(ctx, fsys, ReadOptions{})
+}
+
+// ReadOptions choose what Read decodes besides packages and their files.
+type ReadOptions struct {
+	// Changelogs decodes the changelogs rpm headers hold into
+	// Package.Changelog. dpkg keeps its changelogs in files (see
+	// DebianChangelogFiles), which Read does not open.
+	Changelogs bool
+}
+
+// ReadWith is Read with options.
+func ReadWith(ctx context.Context, fsys fs.FS, opts ReadOptions) ([]*DB, error) {
 	dbs := []*DB{}
 	seen := map[[sha256.Size]byte]bool{}
 	for _, dir := range rpmDirs {
-		db, err := readRPMDir(ctx, fsys, dir, seen)
+		db, err := readRPMDir(ctx, fsys, dir, seen, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -69,7 +82,7 @@ func Read(ctx context.Context, fsys fs.FS) ([]*DB, error) {
 // readRPMDir reads the preferred database in dir. It returns nil when
 // there is none, or when seen has the digest of its files already; it adds
 // the digest to seen.
-func readRPMDir(ctx context.Context, fsys fs.FS, dir string, seen map[[sha256.Size]byte]bool) (*DB, error) {
+func readRPMDir(ctx context.Context, fsys fs.FS, dir string, seen map[[sha256.Size]byte]bool, opts ReadOptions) (*DB, error) {
 	for _, f := range rpmFormats {
 		name := dir + "/" + f.file
 		data, err := fs.ReadFile(fsys, name)
@@ -108,7 +121,7 @@ func readRPMDir(ctx context.Context, fsys fs.FS, dir string, seen map[[sha256.Si
 			blobs, err = bdbBlobs(data)
 		}
 		if err == nil {
-			db.Packages, err = rpmPackages(ctx, blobs)
+			db.Packages, err = rpmPackages(ctx, blobs, opts)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", db.Path, err)
@@ -119,13 +132,13 @@ func readRPMDir(ctx context.Context, fsys fs.FS, dir string, seen map[[sha256.Si
 }
 
 // rpmPackages decodes header blobs, leaving out gpg-pubkey entries.
-func rpmPackages(ctx context.Context, blobs [][]byte) ([]Package, error) {
+func rpmPackages(ctx context.Context, blobs [][]byte, opts ReadOptions) ([]Package, error) {
 	pkgs := make([]Package, 0, len(blobs))
 	for i, blob := range blobs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		p, err := packageFromHeader(blob)
+		p, err := packageFromHeader(blob, opts)
 		if errors.Is(err, errPubkey) {
 			continue
 		}

@@ -17,6 +17,8 @@ const (
 	tagBuildTime      = 1006
 	tagArch           = 1022
 	tagChangelogTime  = 1080
+	tagChangelogName  = 1081
+	tagChangelogText  = 1082
 	tagOldFilenames   = 1027
 	tagFileSizes      = 1028
 	tagFileModes      = 1030
@@ -51,9 +53,9 @@ var digestAlgos = map[uint32]string{
 // errPubkey marks the gpg-pubkey pseudo packages rpm keeps for imported keys.
 var errPubkey = errors.New("gpg-pubkey pseudo package")
 
-// packageFromHeader decodes an rpm header blob. It returns errPubkey for
-// gpg-pubkey entries.
-func packageFromHeader(blob []byte) (Package, error) {
+// packageFromHeader decodes an rpm header blob, with its changelog if
+// asked. It returns errPubkey for gpg-pubkey entries.
+func packageFromHeader(blob []byte, opts ReadOptions) (Package, error) {
 	h, err := parseHeader(blob)
 	if err != nil {
 		return Package{}, err
@@ -95,6 +97,11 @@ func packageFromHeader(blob []byte) (Package, error) {
 	}
 	for _, t := range times {
 		p.ChangeTimes = append(p.ChangeTimes, int64(t))
+	}
+	if opts.Changelogs {
+		if p.Changelog, err = rpmChangelog(h, times); err != nil {
+			return Package{}, err
+		}
 	}
 	p.Source = p.Name
 	if srpm, err := h.String(tagSourceRPM); err == nil {

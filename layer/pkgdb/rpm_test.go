@@ -43,7 +43,7 @@ var (
 		{Path: "/etc/hello.conf", Content: "greeting=hello\n", Config: true},
 		{Path: "/usr/share/hello", Dir: true},
 		{Path: "/usr/share/hello/README", Content: "Say hello.\n", Mode: 0o444},
-	}, Changelog: []time.Time{time.Date(2026, 7, 2, 0, 0, 0, 0, time.UTC), time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC)}}
+	}, Changelog: []fixtures.RPMChange{{Day: time.Date(2026, 7, 2, 0, 0, 0, 0, time.UTC)}, {Day: time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC)}}}
 	tools = fixtures.RPMSpec{Name: "tools", Version: "2.0", Release: "5.fc41", Epoch: 3, Files: []fixtures.RPMFile{
 		{Path: "/usr/libexec/tools/run", Content: "run", Mode: 0o700},
 	}}
@@ -99,8 +99,8 @@ func wantPackage(s fixtures.RPMSpec) pkgdb.Package {
 	if s.Epoch != 0 {
 		p.Epoch = fmt.Sprint(s.Epoch)
 	}
-	for _, d := range s.Changelog {
-		p.ChangeTimes = append(p.ChangeTimes, d.Add(12*time.Hour).Unix())
+	for _, c := range s.Changelog {
+		p.ChangeTimes = append(p.ChangeTimes, c.Day.Add(12*time.Hour).Unix())
 	}
 	return p
 }
@@ -365,5 +365,51 @@ func TestReadRPMFileStates(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(root, "usr/share/doc/docs/README")); !os.IsNotExist(err) {
 		t.Errorf("rpm --excludedocs installed the doc file anyway: %v", err)
+	}
+}
+
+// TestReadRPMChangelog: the changelog Read decodes is the one rpm itself
+// reports for the installed package, entry by entry, versions taken from
+// CHANGELOGNAME as rpmdev-bumpspec writes them.
+func TestReadRPMChangelog(t *testing.T) {
+	fixtures.RequireRoot(t)
+	fixtures.RequireTools(t, "rpm", "rpmbuild")
+	day := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+	spec := fixtures.RPMSpec{Name: "logged", Version: "3.0.2", Release: "1.fc41", Epoch: 1, Changelog: []fixtures.RPMChange{
+		{Day: day(2024, 6, 1), Name: "Jane Doe <jane@example.org> - 1:3.0.2-1", Text: "- Update to 3.0.2\n- Fix CVE-2024-1234 and\n  CVE-2024-5678"},
+		{Day: day(2024, 2, 29), Name: "Fedora Release Engineering <releng@fedoraproject.org> - 3.0.1-2", Text: "- Rebuilt for https://fedoraproject.org/wiki/Fedora_40_Mass_Rebuild"},
+		{Day: day(2023, 12, 24), Name: "John Roe <john@example.org>", Text: "- An entry naming no version"},
+	}}
+	root := filepath.Join(t.TempDir(), "root")
+	fixtures.InstallRPMs(t, root, "/usr/lib/sysimage/rpm", "sqlite", fixtures.BuildRPM(t, t.TempDir(), spec))
+	dbs, err := pkgdb.ReadWith(context.Background(), os.DirFS(root), pkgdb.ReadOptions{Changelogs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dbs) != 1 || len(dbs[0].Packages) != 1 {
+		t.Fatalf("read %d databases, want one with one package", len(dbs))
+	}
+	var got []string
+	for _, e := range dbs[0].Packages[0].Changelog {
+		got = append(got, fmt.Sprintf("%d|%s|%s|%s", e.Time.Unix(), e.Author, e.Version, e.Text))
+	}
+	// rpm's own account; the version is split off as Read splits it.
+	out := fixtures.Run(t, "", "rpm", "--root", root, "--dbpath", "/usr/lib/sysimage/rpm", "-q",
+		"--qf", `[%{CHANGELOGTIME}|%{CHANGELOGNAME}|%{CHANGELOGTEXT}<end>]`, "logged")
+	var want []string
+	for _, rec := range strings.Split(strings.TrimSuffix(out, "<end>"), "<end>") {
+		when, rest, _ := strings.Cut(rec, "|")
+		name, text, _ := strings.Cut(rest, "|")
+		author, version := name, ""
+		if a, v, ok := strings.Cut(name, "> - "); ok {
+			author, version = a+">", v
+		}
+		want = append(want, strings.Join([]string{when, author, version, text}, "|"))
+	}
+	if !slices.Equal(want, got) {
+		t.Errorf("changelog (-want +got):\n-%q\n+%q", want, got)
+	}
+	if len(got) != 3 || !strings.Contains(got[0], "|1:3.0.2-1|") || !strings.Contains(got[2], "|John Roe <john@example.org>||") {
+		t.Errorf("versions not split off the names: %q", got)
 	}
 }
