@@ -17,12 +17,7 @@ type Contents struct {
 }
 
 // Close removes the spool.
-func (c *Contents) Close() error {
-	if c.f == nil {
-		return nil
-	}
-	return c.f.Close()
-}
+func (c *Contents) Close() error { return c.f.Close() }
 
 type contentKey struct {
 	d      layer.Digest
@@ -32,11 +27,10 @@ type contentKey struct {
 
 type section struct{ off, size int64 }
 
-// Load reads the content of every regular file of the images and sets
-// their entries' Content. From an image, the files are read from the
-// layers that hold them, each layer once, into a spool file in dir (the
-// system's temporary directory when ""), unlinked at once; from a rootfs,
-// Content reads the files where they are. Close the Contents when the
+// Load reads the content of every regular file of the images from the
+// derived image's layers that hold them, each layer once, into a spool
+// file in dir (the system's temporary directory when ""), unlinked at
+// once, and sets their entries' Content. Close the Contents when the
 // images are written.
 func (b *Build) Load(ctx context.Context, src *layer.Source, loader *layer.Loader, dir string) (*Contents, error) {
 	type need struct {
@@ -52,11 +46,7 @@ func (b *Build) Load(ctx context.Context, src *layer.Source, loader *layer.Loade
 		}
 	}
 	if src.Image == nil {
-		for _, nd := range needs {
-			n := nd.img.nodes[nd.img.Entries[nd.i].Path]
-			nd.img.Entries[nd.i].Content = func() (io.ReadCloser, error) { return src.Tree.Open(n) }
-		}
-		return &Contents{}, nil
+		return nil, fmt.Errorf("%s: extensions are made from an image's layers, not from a directory", src.Name)
 	}
 	f, err := os.CreateTemp(dir, "oslayer-sysext-*")
 	if err != nil {
