@@ -40,8 +40,7 @@ type Extension struct {
 	// HostOwners names the packages of the host's files.
 	HostOwners layer.Owners
 	// Mutable is the tree of the mutable directory; nil without one.
-	Mutable    *layer.Tree
-	MutableDir string
+	Mutable *layer.Tree
 
 	host *layer.Source
 }
@@ -65,7 +64,7 @@ func OpenExtension(ctx context.Context, in ExtensionInput) (*Target, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--host: %w", err)
 	}
-	e := &Extension{Extension: x, HostName: host.Name, HostTree: host.Tree, Mutable: mutable, MutableDir: in.MutableDir, host: host,
+	e := &Extension{Extension: x, HostName: host.Name, HostTree: host.Tree, Mutable: mutable, host: host,
 		HostOwners: layer.NewOwners(host.Tree, host.Packages)}
 	var fields map[string]string
 	e.HostOSRelease, fields, err = sysext.ReadOSRelease(host.Tree.FS())

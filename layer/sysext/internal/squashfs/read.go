@@ -164,9 +164,6 @@ func (rd *Reader) Close() error {
 	return nil
 }
 
-// ModTime is the filesystem's creation time.
-func (rd *Reader) ModTime() uint32 { return rd.sb.mkfsTime }
-
 func inflate(b []byte, limit int) ([]byte, error) {
 	zr, err := zlib.NewReader(bytes.NewReader(b))
 	if err != nil {
