@@ -203,7 +203,7 @@ func (l *Loader) keepContent(ctx context.Context, img *Image, t *Tree) error {
 		}
 		nodes = append(nodes, n)
 	}
-	return l.ReadContents(ctx, img, nodes, func(n *Node, r io.Reader) error {
+	return l.ReadFiles(ctx, img, nodes, func(n *Node, r io.Reader) error {
 		if err := l.store.putReader(n.Digest, r); err != nil {
 			return fmt.Errorf("keeping /%s: %w", n.Path(), err)
 		}

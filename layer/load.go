@@ -308,7 +308,7 @@ func (l *Loader) Tree(ctx context.Context, img *Image, n int, policy Content) (*
 	}
 	t.reread = func(n *Node) (io.ReadCloser, error) { return l.open(ctx, img, n, ContentReread) }
 	t.readFiles = func(ctx context.Context, nodes []*Node, fn func(*Node, io.Reader) error) error {
-		return l.readFiles(ctx, img, nodes, fn)
+		return l.ReadFiles(ctx, img, nodes, fn)
 	}
 	return t, nil
 }

@@ -63,8 +63,10 @@ func readOpened(open func(*Node) (io.ReadCloser, error), n *Node, fn func(*Node,
 	return fn(n, rc)
 }
 
-// readFiles is Tree.ReadFiles for a tree the loader built from img.
-func (l *Loader) readFiles(ctx context.Context, img *Image, nodes []*Node, fn func(*Node, io.Reader) error) error {
+// ReadFiles is Tree.ReadFiles for nodes of a tree the loader built from
+// img (see Loader.Tree): each layer read once, fn called one node at a
+// time.
+func (l *Loader) ReadFiles(ctx context.Context, img *Image, nodes []*Node, fn func(*Node, io.Reader) error) error {
 	var mu sync.Mutex
 	call := func(n *Node, r io.Reader) error {
 		mu.Lock()

@@ -69,7 +69,7 @@ func (b *Build) Load(ctx context.Context, src *layer.Source, loader *layer.Loade
 			nodes = append(nodes, n)
 		}
 	}
-	err = loader.ReadContents(ctx, src.Image, nodes, func(n *layer.Node, r io.Reader) error {
+	err = loader.ReadFiles(ctx, src.Image, nodes, func(n *layer.Node, r io.Reader) error {
 		s := places[contentKey{n.Digest, n.Size, n.Sparse}]
 		w, err := io.Copy(io.NewOffsetWriter(f, s.off), r)
 		if err == nil && w != s.size {
