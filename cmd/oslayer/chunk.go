@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"github.com/oslayer/oslayer/layer"
 	"github.com/oslayer/oslayer/layer/chunk"
@@ -103,7 +105,7 @@ plus its compressed size free.`,
 	f.IntVar(&level, "level", 0, "compression level (gzip 1-9, zstd 1-22; 0 for the default: gzip 7, about zlib's 6, zstd about 3)")
 	f.StringArrayVar(&labels, "label", nil, "set a label (K=V) or remove one (K-); repeatable")
 	f.BoolVar(&keepSELinux, "keep-selinux", false, "keep security.selinux xattrs")
-	f.StringVar(&tmpdir, "tmpdir", "", "directory for the spool and the layers being written (default $TMPDIR or /tmp)")
+	f.StringVar(&tmpdir, "tmpdir", "", "directory for the spool and the layers being written (default $TMPDIR or /tmp); it needs the image's uncompressed size free, checked before starting")
 	out.addFlags(cmd)
 	completeFlag(cmd, "rootfs", completeDirs)
 	completeFlag(cmd, "prior", completeImage)
@@ -143,8 +145,17 @@ func runChunk(cmd *cobra.Command, img imageOptions, src, rootfs, priorRef, dest,
 			return err
 		}
 	}
-	source, err := layer.OpenSource(ctx, layer.Request{Ref: src, Rootfs: rootfs, Content: layer.ContentSpool,
-		Packages: true, TmpDir: tmpdir, Options: lopts, Loader: loader})
+	req := layer.Request{Rootfs: rootfs, Content: layer.ContentSpool, Packages: true, TmpDir: tmpdir, Options: lopts, Loader: loader}
+	if src != "" {
+		if req.Image, err = layer.Open(ctx, src, lopts); err != nil {
+			return err
+		}
+		defer req.Image.Close()
+		if err := checkSpoolSpace(loader, req.Image, tmpdir); err != nil {
+			return err
+		}
+	}
+	source, err := layer.OpenSource(ctx, req)
 	if err != nil {
 		return err
 	}
@@ -179,6 +190,21 @@ func runChunk(cmd *cobra.Command, img imageOptions, src, rootfs, priorRef, dest,
 		Release     *layer.Release `json:"release,omitempty"`
 		*chunk.Report
 	}{dest, string(opts.Write.Compression), writtenRelease(res.Image), rep})
+}
+
+// checkSpoolSpace refuses to start when --tmpdir cannot hold the spool:
+// the image's uncompressed layers (at least what SpoolSize knows of them).
+func checkSpoolSpace(loader *layer.Loader, img *layer.Image, tmpdir string) error {
+	dir := cmp.Or(tmpdir, os.TempDir())
+	need, _ := loader.SpoolSize(img)
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		return &exitError{code: 2, msg: fmt.Sprintf("--tmpdir %s: %v", dir, err)}
+	}
+	if free := int64(st.Bavail) * st.Bsize; free < need {
+		return &exitError{code: 2, msg: fmt.Sprintf("--tmpdir %s has %s free, and chunk spools the image's uncompressed layers there: at least %s (give --tmpdir a larger file system)", dir, mib(free), mib(need))}
+	}
+	return nil
 }
 
 // chunkMemoryLimit is the heap size from which the collector works harder.

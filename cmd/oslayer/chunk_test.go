@@ -362,3 +362,31 @@ func TestChunkSparseFileIntoContainersStorage(t *testing.T) {
 		t.Errorf("containers-storage holds %d bytes (equal: %v), %v", len(got), bytes.Equal(got, want), err)
 	}
 }
+
+// TestChunkChecksSpoolSpace: a --tmpdir too small for the image's
+// uncompressed layers is refused before anything is read or written, with
+// the numbers.
+func TestChunkChecksSpoolSpace(t *testing.T) {
+	fixtures.RequireRoot(t)
+	dir := t.TempDir()
+	small := filepath.Join(dir, "small")
+	os.MkdirAll(small, 0o755)
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", small).CombinedOutput(); err != nil {
+		t.Fatalf("mount tmpfs: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", small).Run() })
+	layout := filepath.Join(dir, "layout")
+	big := strings.Repeat("zeros compress well\n", 200_000) // 4 MB, a few KB of gzip
+	fixtures.WriteOCILayout(t, layout, fixtures.Named{Name: "x", Image: fixtures.Image(t, nil, nil,
+		fixtures.Layer(t, fixtures.Dir("usr", 0o755), fixtures.Reg("usr/big", big, 0o644)))})
+	out, code := runEnv(t, nil, "chunk", "--tmpdir", small, "oci:"+layout+":x", "oci:"+filepath.Join(dir, "out")+":x")
+	if code != 2 || !strings.Contains(out, "--tmpdir "+small+" has ") || !strings.Contains(out, "at least 3.8 MiB") {
+		t.Errorf("exit %d, want 2 with the numbers:\n%s", code, out)
+	}
+	if ents, _ := os.ReadDir(small); len(ents) != 0 {
+		t.Errorf("--tmpdir holds %d entries after the refusal", len(ents))
+	}
+	if out, code := runEnv(t, nil, "chunk", "--tmpdir", dir, "oci:"+layout+":x", "oci:"+filepath.Join(dir, "out")+":x"); code != 0 {
+		t.Errorf("with room: exit %d\n%s", code, out)
+	}
+}
